@@ -6,11 +6,33 @@ names below are the whole API. Conventions: batch first (tokens ``(B, T)``, acti
 reproducible runs.
 """
 
+from . import data, exercises, viz
+from .training import History, train
 from .utils import seed_everything, time_it
+
+# --- chapter 1: perceptrons and MLPs ---------------------------------------------------------
+
+# --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
+
+# --- chapter 4: LSTMs ----------------------------------------------------------------------------
+
+# --- chapter 5: attention ------------------------------------------------------------------------
+
+# --- chapter 6: the Transformer ------------------------------------------------------------------
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "History",
+    "data",
+    "exercises",
     "seed_everything",
     "time_it",
+    "train",
+    "viz",
+    # chapter 1
+    # chapters 2-3
+    # chapter 4
+    # chapter 5
+    # chapter 6
 ]
