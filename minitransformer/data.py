@@ -8,10 +8,10 @@ character tokenizer (chapters 5-6). Every generator takes an explicit ``seed`` o
 
 from __future__ import annotations
 
-import numpy as np  # noqa: F401  (used by the sections below)
-import torch  # noqa: F401
+import numpy as np
+import torch
 
-from ._validation import check_int  # noqa: F401
+from ._validation import check_int
 
 __all__ = [
     # chapter 1
