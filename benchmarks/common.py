@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -67,20 +66,25 @@ def median_time(fn: Callable[[], object], *, rounds: int = 5, warmup: int = 1) -
 def peak_memory_mb(setup: str, statement: str) -> float:
     """Extra peak resident memory (MiB) of running ``statement`` once after ``setup``.
 
-    Runs in a fresh Python process: CPU PyTorch has no allocator statistics, so we read the
-    process's peak resident set size (``ru_maxrss``) before and after the statement. The
-    setup (imports, model, inputs) is excluded; what remains is what the statement itself
-    allocated at its peak.
+    Runs in a fresh Python process: CPU PyTorch has no allocator statistics, so we reset the
+    process's peak resident set size (Linux: write 5 to ``/proc/self/clear_refs``), run the
+    statement and read the new peak (``VmHWM``) against the resident size before it. The setup
+    (imports, model, inputs) is excluded; what remains is what the statement itself needed at
+    its peak.
     """
-    code = textwrap.dedent(f"""
-        import json, resource, torch
-        torch.set_num_threads(1)
-        {setup}
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        {statement}
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print(json.dumps({{"kib": after - before}}))
-    """)
+    code = "\n".join([
+        "import json, torch",
+        "torch.set_num_threads(1)",
+        "def status(field):",
+        "    for line in open('/proc/self/status'):",
+        "        if line.startswith(field):",
+        "            return int(line.split()[1])",
+        textwrap.dedent(setup),
+        "open('/proc/self/clear_refs', 'w').write('5')  # reset the peak (VmHWM) to now",
+        "before = status('VmRSS:')",
+        textwrap.dedent(statement),
+        "print(json.dumps({'kib': status('VmHWM:') - before}))",
+    ])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), *sys.path]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
