@@ -166,7 +166,7 @@ def plot_decision_boundary(predict_fn: Callable[[np.ndarray], object], X: np.nda
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(loc="best")
+    ax.legend(loc="best", frameon=True, framealpha=0.85)  # a frame keeps it readable over points
     return ax
 
 
