@@ -11,6 +11,8 @@ from .training import History, train
 from .utils import seed_everything, time_it
 
 # --- chapter 1: perceptrons and MLPs ---------------------------------------------------------
+# isort: split
+from .perceptron import MLP, Perceptron, numerical_gradient, perceptron_update
 
 # --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
 
@@ -31,6 +33,10 @@ __all__ = [
     "train",
     "viz",
     # chapter 1
+    "MLP",
+    "Perceptron",
+    "numerical_gradient",
+    "perceptron_update",
     # chapters 2-3
     # chapter 4
     # chapter 5

@@ -163,6 +163,74 @@ def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool
 
 # --- chapter 1 ----------------------------------------------------------------------------------
 
+from . import perceptron as _perceptron  # noqa: E402  (registered references live in the package)
+
+
+def _perceptron_update_cases() -> list[tuple]:
+    rng = np.random.default_rng(1)
+    return [
+        (np.array([0.0, 0.0]), 0.0, np.array([1.0, 1.0]), 1, 1.0),    # wrong (0 predicted): move up
+        (np.array([1.0, 1.0]), 0.0, np.array([1.0, 0.0]), 0, 1.0),    # wrong (1 predicted): move down
+        (np.array([1.0, -1.0]), 0.5, np.array([1.0, 0.0]), 1, 1.0),   # right: nothing changes
+        (np.array([0.5, 0.5]), -1.0, np.array([1.0, 1.0]), 0, 0.1),   # exactly on the threshold -> 0
+        (rng.normal(size=3), 0.2, rng.normal(size=3), 1, 0.5),
+        (rng.normal(size=3), -0.3, rng.normal(size=3), 0, 0.25),
+    ]
+
+
+register(
+    "perceptron_update",
+    description="perceptron_update(w, b, x, y, lr) -> (new_w, new_b): one step of Rosenblatt's "
+                "rule with prediction 1 if w·x + b > 0 else 0.",
+    reference=_perceptron.perceptron_update,
+    cases=_perceptron_update_cases,
+    hint="predict y_hat = 1 if w·x + b > 0 else 0, then w + lr*(y - y_hat)*x and "
+         "b + lr*(y - y_hat); a correct prediction changes nothing.",
+)
+
+
+def _sigmoid_backward_cases() -> list[tuple]:
+    rng = np.random.default_rng(2)
+    return [
+        (np.array([0.0]), np.array([1.0])),
+        (np.array([-2.0, 0.5, 3.0]), np.array([1.0, 1.0, 1.0])),
+        (rng.normal(size=(4, 3)), rng.normal(size=(4, 3))),
+        (np.array([-40.0, 40.0]), np.array([2.0, -3.0])),   # saturated: gradient nearly 0
+    ]
+
+
+register(
+    "sigmoid_backward",
+    description="sigmoid_backward(z, grad_out) -> grad_z: the gradient through a = sigmoid(z), "
+                "elementwise.",
+    reference=_perceptron.sigmoid_backward,
+    cases=_sigmoid_backward_cases,
+    hint="with s = 1 / (1 + exp(-z)), ds/dz = s * (1 - s); multiply by grad_out (chain rule).",
+    atol=1e-9,
+)
+
+
+def _linear_backward_cases() -> list[tuple]:
+    rng = np.random.default_rng(3)
+    return [
+        (np.ones((1, 1)), np.array([[2.0]]), np.array([[3.0]])),
+        (rng.normal(size=(5, 2)), rng.normal(size=(5, 3)), rng.normal(size=(2, 3))),
+        (rng.normal(size=(1, 4)), rng.normal(size=(1, 2)), rng.normal(size=(4, 2))),
+    ]
+
+
+register(
+    "linear_backward",
+    description="linear_backward(grad_out, x, weight) -> (grad_x, grad_weight, grad_bias) for "
+                "z = x @ weight.T + b, with grad_out (N, out), x (N, in), weight (out, in).",
+    reference=_perceptron.linear_backward,
+    cases=_linear_backward_cases,
+    hint="grad_x = grad_out @ weight, grad_weight = grad_out.T @ x, grad_bias = grad_out summed "
+         "over the batch (axis 0); check each shape against its parameter's shape.",
+    atol=1e-9,
+)
+
+
 
 # --- chapters 2-3 --------------------------------------------------------------------------------
 

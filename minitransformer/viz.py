@@ -14,6 +14,9 @@ __all__ = [
     "PALETTE",
     "use_style",
     # chapter 1
+    "draw_mlp",
+    "plot_curves",
+    "plot_decision_boundary",
     # chapters 2-4
     # chapters 5-6
 ]
@@ -49,6 +52,172 @@ def use_style() -> None:
 use_style()
 
 # --- chapter 1 ----------------------------------------------------------------------------------
+
+# Chapter 1's imports sit in its section so that chapters merge without touching each other.
+from collections.abc import Callable, Mapping, Sequence  # noqa: E402
+from itertools import pairwise  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.patches import Circle  # noqa: E402
+
+from ._validation import check_int, describe  # noqa: E402
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float] | None = None) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    elif not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {describe(ax)}")
+    return ax
+
+
+def plot_curves(series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: str, title: str,
+                logy: bool = False, x: Sequence[float] | None = None,
+                ax: Axes | None = None) -> Axes:
+    """Plot one line per named series (loss per step, error count per epoch, ...).
+
+    Args:
+        series: ``{label: values}``; each series is drawn against ``x`` (default ``1, 2, ...``,
+            i.e. epoch or step numbers) and named in the legend.
+        xlabel, ylabel: axis names with units (``"epoch"``, ``"loss (nats)"``).
+        title: a title that states the finding.
+        logy: use a logarithmic y axis (for losses spanning decades).
+        x: shared x values, one per point of the longest series.
+        ax: draw into this Axes instead of a new figure.
+
+    Returns:
+        The Axes drawn into.
+    """
+    if not isinstance(series, Mapping) or not series:
+        raise TypeError(f"series must be a non-empty dict of label -> values, got {describe(series)}")
+    for name in ("xlabel", "ylabel", "title"):
+        value = {"xlabel": xlabel, "ylabel": ylabel, "title": title}[name]
+        if not isinstance(value, str) or not value:
+            raise TypeError(f"{name} must be a non-empty string, got {describe(value)}")
+    ax = _new_axes(ax)
+    colors = list(PALETTE.values())
+    for i, (label, values) in enumerate(series.items()):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(f"series[{label!r}] must be a non-empty 1-D sequence, got {describe(values)}")
+        xs = np.arange(1, values.size + 1) if x is None else np.asarray(x, dtype=float)[: values.size]
+        if xs.size != values.size:
+            raise ValueError(f"x has {xs.size} values but series[{label!r}] has {values.size}")
+        ax.plot(xs, values, label=str(label), color=colors[i % len(colors)])
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_decision_boundary(predict_fn: Callable[[np.ndarray], object], X: np.ndarray,
+                           y: np.ndarray, *, ax: Axes | None = None, title: str,
+                           xlabel: str = "$x_1$ (input 1, unitless)",
+                           ylabel: str = "$x_2$ (input 2, unitless)",
+                           resolution: int = 200, margin: float = 0.5) -> Axes:
+    """Shade the plane by a classifier's output and scatter the labelled points on top.
+
+    Args:
+        predict_fn: maps an array of points ``(M, 2)`` to labels 0/1 or probabilities of class
+            1, shape ``(M,)`` (NumPy array or tensor). The line where the output crosses 0.5 is
+            drawn as the decision boundary.
+        X: points of shape ``(N, 2)``; y: their labels 0/1, shape ``(N,)``.
+        ax: draw into this Axes instead of a new figure.
+        title: a title that states the finding.
+        resolution: grid points per axis.
+        margin: how far the grid extends beyond the data, in input units.
+
+    Returns:
+        The Axes drawn into.
+    """
+    if not callable(predict_fn):
+        raise TypeError(f"predict_fn must be callable, got {describe(predict_fn)}")
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2), got shape {X.shape}")
+    if y.shape != (X.shape[0],):
+        raise ValueError(f"y must have shape ({X.shape[0]},), got shape {y.shape}")
+    resolution = check_int("resolution", resolution, minimum=2)
+    ax = _new_axes(ax)
+    x_min, y_min = X.min(axis=0) - margin
+    x_max, y_max = X.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1)                  # (resolution², 2)
+    z = predict_fn(grid)
+    if isinstance(z, torch.Tensor):
+        z = z.detach().cpu().numpy()
+    z = np.asarray(z, dtype=float).reshape(gx.shape)
+    ax.contourf(gx, gy, z, levels=np.linspace(0.0, 1.0, 11), cmap="RdBu_r", alpha=0.35,
+                extend="both")
+    if z.min() < 0.5 < z.max():  # only draw the boundary where there is one
+        ax.contour(gx, gy, z, levels=[0.5], colors="black", linewidths=1.5)
+    for label, color, marker in ((0, PALETTE["blue"], "o"), (1, PALETTE["red"], "s")):
+        pts = X[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], c=color, marker=marker, s=36, edgecolors="white",
+                   linewidths=0.6, label=f"class {label}", zorder=3)
+    ax.set_xlim(x_min, x_max)
+    ax.set_ylim(y_min, y_max)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="best", frameon=True, framealpha=0.85)  # a frame keeps it readable over points
+    return ax
+
+
+def draw_mlp(sizes: Sequence[int], *, ax: Axes | None = None,
+             title: str = "A multilayer perceptron: every unit feeds every unit of the next layer",
+             max_units: int = 8) -> Axes:
+    """Draw an MLP as layers of circles joined by lines (one line per weight).
+
+    Args:
+        sizes: layer widths, input first (``[2, 4, 1]``).
+        ax: draw into this Axes instead of a new figure.
+        title: the figure's title.
+        max_units: layers wider than this show ``max_units`` circles and a "⋮".
+
+    Returns:
+        The Axes drawn into (axis lines hidden; layers named "input", "hidden", "output").
+    """
+    if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+        raise ValueError(f"sizes must be a list of at least 2 layer widths, got {describe(sizes)}")
+    sizes = [check_int(f"sizes[{i}]", s, minimum=1) for i, s in enumerate(sizes)]
+    max_units = check_int("max_units", max_units, minimum=2)
+    ax = _new_axes(ax, figsize=(1.8 * len(sizes) + 1.5, 4.0))
+    radius = 0.18
+    shown = [min(s, max_units) for s in sizes]
+    tallest = max(shown)
+    positions = []
+    for i, n in enumerate(shown):
+        ys = (np.arange(n) - (n - 1) / 2) * 0.6
+        positions.append([(1.6 * i, yy) for yy in ys[::-1]])
+    for left, right in pairwise(positions):
+        for x0, y0 in left:
+            for x1, y1 in right:
+                ax.plot([x0 + radius, x1 - radius], [y0, y1], color=PALETTE["grey"],
+                        linewidth=0.7, alpha=0.6, zorder=1)
+    bottom = -(tallest - 1) / 2 * 0.6 - 0.55
+    for i, (layer, n) in enumerate(zip(positions, sizes)):
+        role = "input" if i == 0 else "output" if i == len(sizes) - 1 else "hidden"
+        color = {"input": PALETTE["blue"], "hidden": PALETTE["green"], "output": PALETTE["red"]}[role]
+        for x0, y0 in layer:
+            ax.add_patch(Circle((x0, y0), radius, facecolor=color, edgecolor="black", zorder=2))
+        if n > len(layer):
+            ax.text(layer[0][0], layer[-1][1] - 0.45, "⋮", ha="center", va="center", fontsize=14)
+        ax.text(layer[0][0], bottom, f"{role}\n({n} unit{'s' if n > 1 else ''})", ha="center",
+                va="top", fontsize=10)
+    ax.set_xlim(-0.6, 1.6 * (len(sizes) - 1) + 0.6)
+    ax.set_ylim(bottom - 0.6, (tallest - 1) / 2 * 0.6 + 0.4)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+    return ax
+
 
 
 # --- chapters 2-4 --------------------------------------------------------------------------------

@@ -1,0 +1,72 @@
+"""The exercise checker: right answers pass, wrong ones are explained, nothing raises."""
+
+import numpy as np
+import pytest
+
+import minitransformer as mt
+from minitransformer import exercises
+
+
+def test_every_registered_exercise_reference_passes_its_own_check(capsys):
+    names = exercises.names()
+    assert names, "no exercise is registered"
+    for name in names:
+        assert exercises.check(name, exercises._REGISTRY[name].reference), name
+    assert "✗" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", exercises.names())
+def test_every_registered_exercise_has_cases_and_a_description(name):
+    assert exercises._REGISTRY[name].cases()
+    assert exercises.describe(name)
+
+
+def test_check_accepts_a_correct_reader_function(capsys):
+    def my_update(w, b, x, y, lr):
+        y_hat = 1 if w @ x + b > 0 else 0
+        return w + lr * (y - y_hat) * x, b + lr * (y - y_hat)
+
+    assert exercises.check("perceptron_update", my_update) is True
+    assert "✓ perceptron_update" in capsys.readouterr().out
+
+
+def test_check_returns_false_and_prints_the_failing_case_for_a_wrong_function(capsys):
+    def wrong_update(w, b, x, y, lr):
+        return w, b  # never learns
+
+    assert exercises.check("perceptron_update", wrong_update) is False
+    out = capsys.readouterr().out
+    assert "case 1 of" in out and "failed" in out
+    assert "expected:" in out and "got:" in out and "hint:" in out
+
+
+def test_check_reports_an_exception_in_the_reader_function_instead_of_raising(capsys):
+    def broken(z, grad_out):
+        raise ZeroDivisionError("oops")
+
+    assert exercises.check("sigmoid_backward", broken) is False
+    assert "your function raised ZeroDivisionError: oops" in capsys.readouterr().out
+
+
+def test_check_reports_a_wrong_shape(capsys):
+    def transposed(grad_out, x, weight):
+        return grad_out @ weight, x.T @ grad_out, grad_out.sum(axis=0)
+
+    assert exercises.check("linear_backward", transposed, verbose=True) is False
+    assert "shape" in capsys.readouterr().out
+
+
+def test_check_is_silent_when_not_verbose(capsys):
+    assert exercises.check("sigmoid_backward", lambda z, g: np.zeros_like(z), verbose=False) is False
+    assert capsys.readouterr().out == ""
+
+
+def test_check_rejects_unknown_names_and_non_callables():
+    with pytest.raises(ValueError, match="no exercise named 'nope'"):
+        exercises.check("nope", lambda: None)
+    with pytest.raises(TypeError, match="fn must be a callable"):
+        exercises.check("sigmoid_backward", 3)
+
+
+def test_chapter_1_exercises_are_registered():
+    assert {"perceptron_update", "sigmoid_backward", "linear_backward"} <= set(mt.exercises.names())
