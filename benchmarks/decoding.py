@@ -38,15 +38,16 @@ def run(quick: bool = False) -> dict:
     cache_rows = []
     for length in lengths:
         m, src = model(length), source()
-        result = compare(lambda: mt.greedy_decode(m, src, length, BOS, None, use_cache=True),
-                         lambda: mt.greedy_decode(m, src, length, BOS, None, use_cache=False),
+        result = compare(
+            lambda m=m, src=src, n=length: mt.greedy_decode(m, src, n, BOS, None, use_cache=True),
+            lambda m=m, src=src, n=length: mt.greedy_decode(m, src, n, BOS, None, use_cache=False),
                          rounds=3, warmup=1)
         cache_rows.append({"tokens": length, "cached_s": result.ours,
                            "uncached_s": result.reference, "speedup": 1 / result.ratio})
     m, src = model(64), source()
     beam_rows = []
     for beam in (1, 2, 4, 8) if not quick else (1, 4):
-        seconds = median_time(lambda: mt.beam_search(m, src, beam, 64, BOS, None), rounds=3)
+        seconds = median_time(lambda k=beam: mt.beam_search(m, src, k, 64, BOS, None), rounds=3)
         beam_rows.append({"beam_size": beam, "seconds": seconds})
     for row in beam_rows:
         row["relative"] = row["seconds"] / beam_rows[0]["seconds"]
