@@ -19,6 +19,18 @@ from .utils import seed_everything, time_it
 # --- chapter 5: attention ------------------------------------------------------------------------
 
 # --- chapter 6: the Transformer ------------------------------------------------------------------
+# isort: split
+from .data import (
+    Batch,
+    CharTokenizer,
+    Vocab,
+    date_dataset,
+    date_splits,
+    date_tokenizer,
+    format_date,
+    make_batches,
+    pad_batch,
+)
 
 __version__ = "0.1.0"
 
@@ -35,4 +47,13 @@ __all__ = [
     # chapter 4
     # chapter 5
     # chapter 6
+    "Batch",
+    "CharTokenizer",
+    "Vocab",
+    "date_dataset",
+    "date_splits",
+    "date_tokenizer",
+    "format_date",
+    "make_batches",
+    "pad_batch",
 ]
