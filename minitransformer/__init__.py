@@ -31,6 +31,7 @@ from .data import (
     make_batches,
     pad_batch,
 )
+from .training import label_smoothed_cross_entropy, noam_lr, noam_scheduler
 
 __version__ = "0.1.0"
 
@@ -56,4 +57,7 @@ __all__ = [
     "format_date",
     "make_batches",
     "pad_batch",
+    "label_smoothed_cross_entropy",
+    "noam_lr",
+    "noam_scheduler",
 ]
