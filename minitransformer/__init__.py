@@ -17,6 +17,14 @@ from .utils import seed_everything, time_it
 # --- chapter 4: LSTMs ----------------------------------------------------------------------------
 
 # --- chapter 5: attention ------------------------------------------------------------------------
+from .attention import (
+    AdditiveAttention,
+    KVCache,
+    MultiHeadAttention,
+    causal_mask,
+    padding_mask,
+    scaled_dot_product_attention,
+)
 
 # --- chapter 6: the Transformer ------------------------------------------------------------------
 # isort: split
@@ -47,6 +55,12 @@ __all__ = [
     # chapters 2-3
     # chapter 4
     # chapter 5
+    "AdditiveAttention",
+    "KVCache",
+    "MultiHeadAttention",
+    "causal_mask",
+    "padding_mask",
+    "scaled_dot_product_attention",
     # chapter 6
     "Batch",
     "CharTokenizer",
