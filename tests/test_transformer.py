@@ -112,7 +112,7 @@ def test_from_torch_copies_the_dropout_and_gradients_flow_identically():
     torch.manual_seed(3)
     ref = nn.TransformerDecoderLayer(16, 4, 32, dropout=0.0, batch_first=True)
     ours = DecoderLayer.from_torch(ref)
-    src, memory, y = _inputs(3)
+    _, memory, y = _inputs(3)
     ref(y, memory, tgt_mask=~mt.causal_mask(4)).square().sum().backward()
     ours(y, memory, mt.causal_mask(4)).square().sum().backward()
     diff = (ref.linear1.weight.grad - ours.linear1.weight.grad).abs().max().item()
