@@ -25,6 +25,7 @@ from .attention import (
     padding_mask,
     scaled_dot_product_attention,
 )
+from .seq2seq import DecoderState, Seq2Seq
 
 # --- chapter 6: the Transformer ------------------------------------------------------------------
 
@@ -48,5 +49,7 @@ __all__ = [
     "causal_mask",
     "padding_mask",
     "scaled_dot_product_attention",
+    "DecoderState",
+    "Seq2Seq",
     # chapter 6
 ]
