@@ -17,6 +17,7 @@ from .utils import seed_everything, time_it
 # --- chapter 4: LSTMs ----------------------------------------------------------------------------
 
 # --- chapter 5: attention ------------------------------------------------------------------------
+# isort: split
 from .attention import (
     AdditiveAttention,
     KVCache,
