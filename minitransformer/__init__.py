@@ -29,6 +29,19 @@ from .attention import (
 from .seq2seq import DecoderState, Seq2Seq
 
 # --- chapter 6: the Transformer ------------------------------------------------------------------
+# isort: split
+from .data import (
+    Batch,
+    CharTokenizer,
+    Vocab,
+    date_dataset,
+    date_splits,
+    date_tokenizer,
+    format_date,
+    make_batches,
+    pad_batch,
+)
+from .training import label_smoothed_cross_entropy, noam_lr, noam_scheduler
 
 __version__ = "0.1.0"
 
@@ -53,4 +66,16 @@ __all__ = [
     "DecoderState",
     "Seq2Seq",
     # chapter 6
+    "Batch",
+    "CharTokenizer",
+    "Vocab",
+    "date_dataset",
+    "date_splits",
+    "date_tokenizer",
+    "format_date",
+    "make_batches",
+    "pad_batch",
+    "label_smoothed_cross_entropy",
+    "noam_lr",
+    "noam_scheduler",
 ]
