@@ -17,6 +17,7 @@ from .utils import seed_everything, time_it
 # --- chapter 4: LSTMs ----------------------------------------------------------------------------
 
 # --- chapter 5: attention ------------------------------------------------------------------------
+# isort: split
 from .attention import (
     AdditiveAttention,
     KVCache,
@@ -25,6 +26,7 @@ from .attention import (
     padding_mask,
     scaled_dot_product_attention,
 )
+from .seq2seq import DecoderState, Seq2Seq
 
 # --- chapter 6: the Transformer ------------------------------------------------------------------
 # isort: split
@@ -74,6 +76,8 @@ __all__ = [
     "causal_mask",
     "padding_mask",
     "scaled_dot_product_attention",
+    "DecoderState",
+    "Seq2Seq",
     # chapter 6
     "Batch",
     "CharTokenizer",
