@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +35,7 @@ from ._validation import check_float, check_int, check_mask, check_tensor, check
 from .attention import KVCache, MultiHeadAttention, causal_mask, padding_mask
 
 __all__ = [
+    "DATE_CHECKPOINT",
     "Decoder",
     "DecoderCache",
     "DecoderLayer",
@@ -571,6 +573,9 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
 
 
 # --- 5. checkpoints -------------------------------------------------------------------------------
+
+#: The chapter-6 date translator, trained by ``scripts/train_dates.py`` (seed 0).
+DATE_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "date_transformer.pt"
 
 def save_checkpoint(model: Transformer, path, **extra: object) -> None:
     """Save ``model``'s configuration and weights (plus plain-Python ``extra`` facts such as
