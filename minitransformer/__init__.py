@@ -41,7 +41,20 @@ from .data import (
     make_batches,
     pad_batch,
 )
+from .decoding import beam_search, greedy_decode
 from .training import label_smoothed_cross_entropy, noam_lr, noam_scheduler
+from .transformer import (
+    Decoder,
+    DecoderCache,
+    DecoderLayer,
+    Encoder,
+    EncoderLayer,
+    PositionalEncoding,
+    Transformer,
+    TransformerConfig,
+    count_parameters,
+    sinusoidal_positions,
+)
 
 __version__ = "0.1.0"
 
@@ -78,4 +91,16 @@ __all__ = [
     "label_smoothed_cross_entropy",
     "noam_lr",
     "noam_scheduler",
+    "beam_search",
+    "greedy_decode",
+    "Decoder",
+    "DecoderCache",
+    "DecoderLayer",
+    "Encoder",
+    "EncoderLayer",
+    "PositionalEncoding",
+    "Transformer",
+    "TransformerConfig",
+    "count_parameters",
+    "sinusoidal_positions",
 ]
