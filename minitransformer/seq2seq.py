@@ -10,7 +10,7 @@ An encoder LSTM reads the source tokens; a decoder LSTM writes the target tokens
   weighted average (the *context*) is fed into the step and into the output layer, so the
   source is read afresh for each output token.
 
-Both use ``torch.nn.LSTM``/``torch.nn.LSTMCell`` internally for speed (chapter 4 shows our own
+Both use ``torch.nn.LSTM`` internally for speed (chapter 4 shows our own
 ``LSTM`` equals ``nn.LSTM``). Sources are right-padded with ``pad_id``; the encoder is run on
 packed sequences so its final state is taken at each sequence's true end, and the attention
 never looks at padding.
@@ -74,11 +74,11 @@ class Seq2Seq(nn.Module):
         self.encoder = nn.LSTM(emb, hidden, batch_first=True)
         if attention:
             self.attention = AdditiveAttention(hidden, hidden, hidden)
-            self.decoder = nn.LSTMCell(emb + hidden, hidden)   # input: [y_{i-1}; context_i]
+            self.decoder = nn.LSTM(emb + hidden, hidden, batch_first=True)  # [y_{i-1}; c_i]
             self.out = nn.Linear(2 * hidden, tgt_vocab)         # from [s_i; context_i]
         else:
             self.attention = None
-            self.decoder = nn.LSTMCell(emb, hidden)
+            self.decoder = nn.LSTM(emb, hidden, batch_first=True)
             self.out = nn.Linear(hidden, tgt_vocab)
 
     # --- the two halves ---------------------------------------------------------------------------
@@ -124,7 +124,8 @@ class Seq2Seq(nn.Module):
             context, weights = self.attention(state.h, state.memory, state.memory,
                                               state.mask)           # (B, hidden), (B, T_src)
             x = torch.cat([x, context], dim=-1)                     # (B, emb + hidden)
-        h, c = self.decoder(x, (state.h, state.c))                  # (B, hidden) each
+        _, (h, c) = self.decoder(x[:, None], (state.h[None], state.c[None]))  # (1, B, hidden)
+        h, c = h[0], c[0]                                           # (B, hidden) each
         features = h if self.attention is None else torch.cat([h, context], dim=-1)
         return self.out(features), DecoderState(h, c, state.memory, state.mask), weights
 
@@ -142,6 +143,9 @@ class Seq2Seq(nn.Module):
             raise ValueError(f"tgt_in must have the batch size of src ({src.shape[0]}), "
                              f"got {tgt_in.shape[0]}")
         state = self.encode(src)
+        if self.attention is None:  # nothing depends on the step's output: run all steps at once
+            out, _ = self.decoder(self.tgt_embed(tgt_in), (state.h[None], state.c[None]))
+            return self.out(out)                                    # (B, T_tgt, tgt_vocab)
         logits = []
         for t in range(tgt_in.shape[1]):
             step_logits, state, _ = self.decode_step(tgt_in[:, t], state)
