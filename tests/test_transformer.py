@@ -305,3 +305,14 @@ def test_positional_encoding_exercise_accepts_the_reference_and_rejects_zeros(ca
     assert mt.exercises.check("positional_encoding", sinusoidal_positions, verbose=False)
     assert not mt.exercises.check("positional_encoding", lambda m, d: torch.zeros(m, d))
     assert "case 1" in capsys.readouterr().out
+
+
+def test_shipped_date_model_loads_safely_and_translates_unseen_dates():
+    model, facts = mt.load_checkpoint(mt.transformer.DATE_CHECKPOINT)
+    assert mt.transformer.DATE_CHECKPOINT.stat().st_size <= 5 * 2**20
+    assert facts["seed"] == 0 and facts["test_exact_match"] >= 0.99
+    tok = mt.date_tokenizer()
+    _, _, test = mt.date_splits(16000, 500, 1000, seed=0)
+    batch = mt.make_batches(test[:200], 200)[0]
+    out = mt.greedy_decode(model, batch.src, 11, tok.bos_id, tok.eos_id)
+    assert mt.exact_match(out, batch.tgt_out, tok.eos_id) >= 0.99
