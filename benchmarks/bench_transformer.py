@@ -35,7 +35,7 @@ def main() -> None:
         for m in (transformer, lstm):
             opt = torch.optim.Adam(m.parameters(), lr=1e-4)
 
-            def step(m=m, opt=opt):
+            def step(m=m, opt=opt, src=src, tgt=tgt):
                 opt.zero_grad()
                 loss_fn(m, (src, tgt[:, :-1], tgt[:, 1:])).backward()
                 opt.step()
