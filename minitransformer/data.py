@@ -8,10 +8,14 @@ character tokenizer (chapters 5-6). Every generator takes an explicit ``seed`` o
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
+
 import numpy as np
 import torch
 
-from ._validation import check_int
+from ._validation import check_choice, check_int
 
 __all__ = [
     # chapter 1
@@ -19,6 +23,16 @@ __all__ = [
     "make_moons",
     # chapters 2-4
     # chapters 5-6
+    "DATE_FORMATS",
+    "Batch",
+    "CharTokenizer",
+    "Vocab",
+    "date_dataset",
+    "date_splits",
+    "date_tokenizer",
+    "format_date",
+    "make_batches",
+    "pad_batch",
 ]
 
 # --- chapter 1: two-dimensional classification sets ----------------------------------------------
@@ -81,3 +95,237 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1,
 
 
 # --- chapters 5-6: dates to ISO dates, a character tokenizer, batching with padding --------------
+#
+# A translation task that needs no download: the source is a date written the way people write
+# dates ("Tue 3 March 1987", "03/03/87", "the 3rd of March 1987"), the target is the same date in
+# ISO 8601 ("1987-03-03"). Dates come from ``datetime`` so weekdays are always right; month and
+# day names are spelled out here (not taken from the locale) so every machine makes the same
+# strings. Numeric formats put the day first (``03/03/87`` is 3 March), as most of the world
+# does; two-digit years are read in the task's own century, 1950-2049.
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FIRST_YEAR, LAST_YEAR = 1950, 2049
+
+
+def _ordinal(day: int) -> str:
+    """1 -> '1st', 2 -> '2nd', 3 -> '3rd', 11 -> '11th', 22 -> '22nd'."""
+    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+def _parts(d: _dt.date) -> tuple[str, str, str, str]:
+    return MONTHS[d.month - 1], MONTHS[d.month - 1][:3], WEEKDAYS[d.weekday()], WEEKDAYS[d.weekday()][:3]
+
+
+#: The human formats, by name: each turns a ``datetime.date`` into a string.
+DATE_FORMATS: dict[str, Callable[[_dt.date], str]] = {
+    "short_weekday": lambda d: f"{_parts(d)[3]} {d.day} {_parts(d)[0]} {d.year}",      # Tue 3 March 1987
+    "slash_2digit": lambda d: f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}",          # 03/03/87
+    "us_ordinal": lambda d: f"{_parts(d)[0]} {_ordinal(d.day)}, {d.year}",              # March 3rd, 1987
+    "day_abbrev": lambda d: f"{d.day} {_parts(d)[1]} {d.year}",                         # 3 Mar 1987
+    "iso_unpadded": lambda d: f"{d.year}-{d.month}-{d.day}",                            # 1987-3-3
+    "the_ordinal_of": lambda d: f"the {_ordinal(d.day)} of {_parts(d)[0]} {d.year}",    # the 3rd of March 1987
+    "dotted": lambda d: f"{d.day}.{d.month}.{d.year}",                                  # 3.3.1987
+    "upper": lambda d: f"{_parts(d)[0].upper()} {d.day} {d.year}",                      # MARCH 3 1987
+    "long_weekday": lambda d: f"{_parts(d)[2]}, {_parts(d)[0]} {d.day}, {d.year}",      # Tuesday, March 3, 1987
+    "lower_2digit": lambda d: f"{d.day} {_parts(d)[0].lower()} {d.year % 100:02d}",     # 3 march 87
+    "us_abbrev": lambda d: f"{_parts(d)[1]} {d.day}, {d.year}",                         # Mar 3, 1987
+    "dash_abbrev": lambda d: f"{d.day:02d}-{_parts(d)[1]}-{d.year}",                    # 03-Mar-1987
+    "weekday_ordinal": lambda d: f"{_parts(d)[2]} {_ordinal(d.day)} {_parts(d)[0]} {d.year}",  # Tuesday 3rd March 1987
+    "slash_full": lambda d: f"{d.day}/{d.month}/{d.year}",                              # 3/3/1987
+}
+
+
+def format_date(date: _dt.date, style: str) -> str:
+    """Write ``date`` in the human format ``style`` (a key of :data:`DATE_FORMATS`)."""
+    if not isinstance(date, _dt.date):
+        raise TypeError(f"date must be a datetime.date, got {date!r} ({type(date).__name__})")
+    check_choice("style", style, sorted(DATE_FORMATS))
+    return DATE_FORMATS[style](date)
+
+
+def _all_dates(first_year: int, last_year: int) -> list[_dt.date]:
+    start, stop = _dt.date(first_year, 1, 1), _dt.date(last_year, 12, 31)
+    return [start + _dt.timedelta(days=i) for i in range((stop - start).days + 1)]
+
+
+def _date_pairs(dates: list[_dt.date], rng: np.random.Generator) -> list[tuple[str, str]]:
+    styles = sorted(DATE_FORMATS)
+    picks = rng.integers(len(styles), size=len(dates))
+    return [(DATE_FORMATS[styles[k]](d), d.isoformat()) for d, k in zip(dates, picks, strict=True)]
+
+
+def date_splits(n_train: int, n_valid: int, n_test: int, seed: int = 0, *,
+                first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR,
+                ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Train, validation and test sets of ``(human date, ISO date)`` pairs over distinct dates.
+
+    The three splits share no date (so no source string and no target either): the test set
+    measures translation of dates the model never saw. Each date is written in one format drawn
+    at random. The same ``seed`` always gives the same splits.
+    """
+    n_train = check_int("n_train", n_train, minimum=1)
+    n_valid = check_int("n_valid", n_valid, minimum=0)
+    n_test = check_int("n_test", n_test, minimum=0)
+    seed = check_int("seed", seed, minimum=0)
+    first_year = check_int("first_year", first_year, minimum=1, maximum=9999)
+    last_year = check_int("last_year", last_year, minimum=first_year, maximum=9999)
+    dates = _all_dates(first_year, last_year)
+    total = n_train + n_valid + n_test
+    if total > len(dates):
+        raise ValueError(
+            f"n_train + n_valid + n_test must be <= {len(dates)} (the number of days in "
+            f"{first_year}-{last_year}), got {total}")
+    rng = np.random.default_rng(seed)
+    chosen = [dates[i] for i in rng.choice(len(dates), size=total, replace=False)]
+    pairs = _date_pairs(chosen, rng)
+    return pairs[:n_train], pairs[n_train:n_train + n_valid], pairs[n_train + n_valid:]
+
+
+def date_dataset(n: int, seed: int = 0, *, first_year: int = FIRST_YEAR,
+                 last_year: int = LAST_YEAR) -> list[tuple[str, str]]:
+    """``n`` pairs ``(human date, ISO date)`` over ``n`` distinct dates, e.g.
+    ``("the 3rd of March 1987", "1987-03-03")``. Deterministic in ``seed``."""
+    n = check_int("n", n, minimum=1)
+    return date_splits(n, 0, 0, seed, first_year=first_year, last_year=last_year)[0]
+
+
+class CharTokenizer:
+    """Characters to integer ids and back, with four special tokens.
+
+    Ids: ``pad`` = 0 (so zero-padding is padding), ``bos`` = 1 (start of a target), ``eos`` = 2
+    (end of a target), ``unk`` = 3 (a character not seen when the tokenizer was built), then one
+    id per character in sorted order, so the same texts always give the same ids.
+    """
+
+    PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+    pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
+
+    def __init__(self, chars: Iterable[str]):
+        chars = sorted(set(chars))
+        for c in chars:
+            if not isinstance(c, str) or len(c) != 1:
+                raise ValueError(f"chars must be single characters, got {c!r}")
+        self.itos: list[str] = [self.PAD, self.BOS, self.EOS, self.UNK, *chars]
+        self.stoi: dict[str, int] = {c: i for i, c in enumerate(self.itos) if i >= 4}
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> CharTokenizer:
+        """A tokenizer knowing every character that occurs in ``texts``."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be an iterable of strings, got a single str")
+        chars: set[str] = set()
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"texts must contain strings, got {t!r} ({type(t).__name__})")
+            chars.update(t)
+        return cls(chars)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids, special tokens included."""
+        return len(self.itos)
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+    def encode(self, text: str, *, bos: bool = False, eos: bool = False) -> list[int]:
+        """Ids of ``text``'s characters (unknown ones become ``unk_id``), optionally framed
+        by ``bos_id`` and ``eos_id``."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {text!r} ({type(text).__name__})")
+        ids = [self.stoi.get(c, self.unk_id) for c in text]
+        return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
+
+    def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
+        """The text of ``ids``: stops at the first ``eos``, skips ``pad`` and ``bos``, writes
+        ``unk`` as ``?``."""
+        if isinstance(ids, torch.Tensor):
+            if ids.dim() != 1:
+                raise ValueError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
+            ids = ids.tolist()
+        out = []
+        for i in ids:
+            i = check_int("ids[i]", i, minimum=0, maximum=self.vocab_size - 1)
+            if i == self.eos_id:
+                break
+            if i in (self.pad_id, self.bos_id):
+                continue
+            out.append("?" if i == self.unk_id else self.itos[i])
+        return "".join(out)
+
+
+#: The same tokenizer under the name other libraries use.
+Vocab = CharTokenizer
+
+
+def date_tokenizer() -> CharTokenizer:
+    """The tokenizer for the date task: every character any date format can produce (the
+    source and target share it, so a model may share their embeddings)."""
+    samples = [fn(_dt.date(2000, m, d)) for m in range(1, 13) for d in range(1, 8)
+               for fn in DATE_FORMATS.values()]
+    return CharTokenizer.from_texts([*samples, "0123456789"])
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> torch.Tensor:
+    """Stack id lists of different lengths into a ``(B, T_max)`` LongTensor, right-padded
+    with ``pad_id``."""
+    if len(seqs) == 0:
+        raise ValueError("seqs must contain at least one sequence, got an empty sequence")
+    pad_id = check_int("pad_id", pad_id, minimum=0)
+    width = max(len(s) for s in seqs)
+    out = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        if len(s):
+            out[i, :len(s)] = torch.as_tensor(list(s), dtype=torch.long)
+    return out
+
+
+class Batch(NamedTuple):
+    """One batch of a translation task, padded with ``pad_id`` = 0.
+
+    Shapes: ``src`` (B, T_src) source ids; ``tgt_in`` (B, T_tgt) the target shifted right,
+    starting with ``bos`` (what the decoder reads); ``tgt_out`` (B, T_tgt) the target ending
+    with ``eos`` (what the decoder must predict at each position).
+    """
+
+    src: torch.Tensor
+    tgt_in: torch.Tensor
+    tgt_out: torch.Tensor
+
+
+def make_batches(pairs: Sequence[tuple[str, str]], batch_size: int, *,
+                 tokenizer: CharTokenizer | None = None, shuffle: bool = False,
+                 seed: int = 0) -> list[Batch]:
+    """Cut ``(source, target)`` string pairs into padded :class:`Batch` es.
+
+    ``tokenizer`` defaults to :func:`date_tokenizer`. With ``shuffle`` the pairs are
+    permuted by ``seed`` first (pass the epoch number as the seed to reshuffle every epoch).
+    The last batch may be smaller.
+    """
+    if len(pairs) == 0:
+        raise ValueError("pairs must contain at least one (source, target) pair, got none")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle must be a bool, got {shuffle!r}")
+    tok = date_tokenizer() if tokenizer is None else tokenizer
+    if not isinstance(tok, CharTokenizer):
+        raise TypeError(f"tokenizer must be a CharTokenizer, got {type(tok).__name__}")
+    order = np.arange(len(pairs))
+    if shuffle:
+        order = np.random.default_rng(seed).permutation(len(pairs))
+    batches = []
+    for start in range(0, len(pairs), batch_size):
+        chunk = [pairs[i] for i in order[start:start + batch_size]]
+        src = [tok.encode(s) for s, _ in chunk]
+        tgt = [tok.encode(t) for _, t in chunk]
+        batches.append(Batch(pad_batch(src, tok.pad_id),
+                             pad_batch([[tok.bos_id, *t] for t in tgt], tok.pad_id),
+                             pad_batch([[*t, tok.eos_id] for t in tgt], tok.pad_id)))
+    return batches

@@ -240,5 +240,84 @@ register(
 
 # --- chapter 5 -----------------------------------------------------------------------------------
 
+def _causal_mask_cases() -> list[tuple]:
+    return [(1,), (2,), (5,)]
+
+
+def _attention_weights_reference(q: torch.Tensor, k: torch.Tensor,
+                                 mask: torch.Tensor) -> torch.Tensor:
+    from .attention import scaled_dot_product_attention  # imported late: attention is a sibling
+    return scaled_dot_product_attention(q, k, k, mask)[1]
+
+
+def _attention_weights_cases() -> list[tuple]:
+    g = torch.Generator().manual_seed(5)
+    cases = []
+    for t_q, t_k, d_k in ((1, 1, 1), (3, 4, 8), (4, 4, 64)):
+        q = torch.randn(t_q, d_k, generator=g, dtype=torch.float64)
+        k = torch.randn(t_k, d_k, generator=g, dtype=torch.float64)
+        cases.append((q, k, torch.ones(t_q, t_k, dtype=torch.bool)))
+    mask = torch.ones(4, 4, dtype=torch.bool).tril()
+    mask[0] = False  # a query that may attend to nothing: all-zero weights, not NaN
+    cases.append((cases[-1][0], cases[-1][1], mask))
+    return cases
+
+
+register(
+    "causal_mask",
+    description="causal_mask(size) -> (size, size) bool tensor, True where query i may "
+                "attend to key j (j <= i).",
+    reference=lambda size: torch.ones(size, size, dtype=torch.bool).tril(),
+    cases=_causal_mask_cases,
+    hint="position i may look at itself and the past: the lower triangle including the "
+         "diagonal (torch.tril), as a bool tensor.",
+)
+
+register(
+    "attention_weights",
+    description="attention_weights(q, k, mask) -> softmax(q k^T / sqrt(d_k)) over allowed "
+                "keys; rows with no allowed key are all zeros.",
+    reference=_attention_weights_reference,
+    cases=_attention_weights_cases,
+    hint="scale the scores by 1/sqrt(d_k) (d_k = q.shape[-1]), fill blocked scores with "
+         "-inf before the softmax, and zero the rows where the mask allows nothing.",
+)
+
 
 # --- chapter 6 -----------------------------------------------------------------------------------
+
+
+def _positional_encoding_cases() -> list[tuple]:
+    return [(1, 2), (4, 6), (10, 16), (50, 5), (128, 64)]
+
+
+def _noam_lr_cases() -> list[tuple]:
+    return [(1, 512, 4000), (100, 512, 4000), (4000, 512, 4000), (4001, 512, 4000),
+            (100_000, 512, 4000), (7, 64, 10), (0, 512, 4000)]
+
+
+def _register_chapter_6() -> None:
+    from .training import noam_lr
+    from .transformer import sinusoidal_positions
+
+    register(
+        "positional_encoding",
+        description="positional_encoding(max_len, d_model) -> (max_len, d_model) tensor of "
+                    "the sinusoids of section 3.5 (sin on even, cos on odd dimensions)",
+        reference=sinusoidal_positions,
+        cases=_positional_encoding_cases,
+        hint="PE[pos, 2i] = sin(pos / 10000 ** (2i / d_model)), PE[pos, 2i+1] = cos(same "
+             "angle); for odd d_model the last column is a sine.",
+        atol=1e-5,
+    )
+    register(
+        "noam_lr",
+        description="noam_lr(step, d_model, warmup) -> the learning rate of Eq. (3), 0.0 at step 0",
+        reference=noam_lr,
+        cases=_noam_lr_cases,
+        hint="d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5); return 0.0 for step 0.",
+        atol=1e-12,
+    )
+
+
+_register_chapter_6()

@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from ._validation import check_float, check_int
 
-__all__ = ["History", "train"]
+__all__ = ["History", "label_smoothed_cross_entropy", "noam_lr", "noam_scheduler", "seq2seq_loss",
+           "train", "warmup_linear_scheduler"]
 
 
 @dataclass
@@ -132,3 +133,109 @@ def train(
 
 
 # --- chapter 6: the Transformer's schedule and label smoothing -----------------------------------
+
+
+def noam_lr(step: int, d_model: int, warmup: int = 4000) -> float:
+    """The learning rate of Eq. (3), section 5.3 of Vaswani et al. (2017):
+
+    ``lrate = d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5)``
+
+    It rises linearly for the first ``warmup`` steps, peaks at ``step == warmup`` with
+    ``(d_model * warmup) ** -0.5``, then decays as ``1 / sqrt(step)``.
+
+    ``step`` is the paper's ``step_num``, counted from 1 (the first update). Step 0 (before any
+    update) gives 0.0, the limit of the linear warm-up, instead of dividing by zero;
+    :func:`noam_scheduler` therefore hands ``step + 1`` to this function so the first update
+    already has a non-zero rate.
+    """
+    step = check_int("step", step, minimum=0)
+    d_model = check_int("d_model", d_model, minimum=1)
+    warmup = check_int("warmup", warmup, minimum=1)
+    if step == 0:
+        return 0.0
+    return d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5)
+
+
+def noam_scheduler(optimizer: torch.optim.Optimizer, d_model: int, warmup: int = 4000,
+                   factor: float = 1.0) -> torch.optim.lr_scheduler.LambdaLR:
+    """A ``LambdaLR`` that sets the learning rate to ``factor * noam_lr(step + 1, ...)``.
+
+    Create the optimizer with ``lr=1.0`` (``LambdaLR`` multiplies the base rate by the lambda)
+    and step the scheduler after every optimisation step, as :func:`train` does. The paper uses
+    Adam with ``betas=(0.9, 0.98)``, ``eps=1e-9`` and ``factor=1``; small models train faster
+    with a larger ``factor``.
+    """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    d_model = check_int("d_model", d_model, minimum=1)
+    warmup = check_int("warmup", warmup, minimum=1)
+    factor = check_float("factor", factor, minimum=0.0, inclusive=False)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: factor * noam_lr(step + 1, d_model, warmup))
+
+
+def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor,
+                                 smoothing: float = 0.1, ignore_index: int | None = 0,
+                                 ) -> torch.Tensor:
+    """Cross-entropy against smoothed targets (section 5.4 of Vaswani et al. 2017, after
+    Szegedy et al. 2016): the true class gets ``1 - smoothing`` plus its share of
+    ``smoothing``, spread uniformly over all ``V`` classes. Equal to
+    ``F.cross_entropy(logits, target, label_smoothing=smoothing, ignore_index=ignore_index)``.
+
+    Shape:
+        logits: ``(..., V)`` unnormalised scores, e.g. ``(B, T, V)``.
+        target: ``(...)`` class ids, e.g. ``(B, T)``; positions equal to ``ignore_index``
+        (padding) do not count.
+        returns: a scalar, the mean over counted positions (0.0 if none counts, never NaN).
+    """
+    if not isinstance(logits, torch.Tensor) or not logits.is_floating_point() or logits.dim() < 2:
+        raise TypeError(f"logits must be a floating-point tensor of shape (..., V), got "
+                        f"{type(logits).__name__} {getattr(logits, 'shape', '')}")
+    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.dtype == torch.bool:
+        raise TypeError(f"target must be an integer tensor of class ids, got "
+                        f"{type(target).__name__} {getattr(target, 'dtype', '')}")
+    if tuple(target.shape) != tuple(logits.shape[:-1]):
+        raise ValueError(f"target must have shape {tuple(logits.shape[:-1])} (logits without "
+                         f"its last dimension), got {tuple(target.shape)}")
+    smoothing = check_float("smoothing", smoothing, minimum=0.0, maximum=1.0)
+    if ignore_index is not None:
+        ignore_index = check_int("ignore_index", ignore_index)
+    keep = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
+    n_classes = logits.shape[-1]
+    safe = torch.where(keep, target, torch.zeros_like(target))
+    if safe.numel() and (int(safe.min()) < 0 or int(safe.max()) >= n_classes):
+        raise ValueError(f"target contains class ids outside [0, {n_classes})")
+    log_p = torch.log_softmax(logits, dim=-1)
+    nll = -log_p.gather(-1, safe.unsqueeze(-1)).squeeze(-1)  # (...)
+    uniform = -log_p.mean(dim=-1)  # (...) cross-entropy against the uniform distribution
+    loss = (1.0 - smoothing) * nll + smoothing * uniform
+    loss = torch.where(keep, loss, torch.zeros_like(loss))
+    return loss.sum() / keep.sum().clamp(min=1)
+
+
+def warmup_linear_scheduler(optimizer: torch.optim.Optimizer, warmup: int,
+                            total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Multiply the base rate by a linear warm-up over ``warmup`` steps, then a linear decay
+    to zero at ``total_steps``: a short-budget alternative to :func:`noam_scheduler`, whose
+    ``1 / sqrt(step)`` tail is still high when a small run ends."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    warmup = check_int("warmup", warmup, minimum=1)
+    total_steps = check_int("total_steps", total_steps, minimum=warmup + 1)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup,
+                                    max(0.0, (total_steps - step) / (total_steps - warmup))))
+
+
+def seq2seq_loss(smoothing: float = 0.1, pad_id: int = 0) -> Callable[[nn.Module, object], torch.Tensor]:
+    """A ``loss_fn`` for :func:`train` on translation batches ``(src, tgt_in, tgt_out)``
+    (``data.Batch``): label-smoothed cross-entropy of ``model(src, tgt_in)`` against
+    ``tgt_out``, padding ignored."""
+    smoothing = check_float("smoothing", smoothing, minimum=0.0, maximum=1.0)
+    pad_id = check_int("pad_id", pad_id, minimum=0)
+
+    def loss_fn(model: nn.Module, batch) -> torch.Tensor:
+        src, tgt_in, tgt_out = batch
+        return label_smoothed_cross_entropy(model(src, tgt_in), tgt_out, smoothing, pad_id)
+
+    return loss_fn

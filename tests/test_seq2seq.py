@@ -1,0 +1,121 @@
+"""Tests for minitransformer/seq2seq.py: the LSTM encoder-decoder with and without attention."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import minitransformer as mt
+from minitransformer.seq2seq import Seq2Seq
+
+PAD, BOS, EOS = 0, 1, 2
+
+
+def _model(attention, seed=0):
+    torch.manual_seed(seed)
+    return Seq2Seq(src_vocab=11, tgt_vocab=9, emb=6, hidden=8, attention=attention,
+                   pad_id=PAD).eval()
+
+
+def _src():
+    return torch.tensor([[3, 4, 5, 6, 7], [8, 9, 10, 0, 0], [4, 0, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_teacher_forcing_gives_logits_of_shape_batch_time_vocab(attention):
+    logits = _model(attention)(_src(), torch.tensor([[1, 3, 4], [1, 5, 6], [1, 7, 8]]))
+    assert logits.shape == (3, 3, 9) and torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_extra_padding_on_the_source_changes_nothing(attention):
+    model = _model(attention)
+    tgt_in = torch.tensor([[1, 3, 4], [1, 5, 6], [1, 7, 8]])
+    padded = torch.cat([_src(), torch.zeros(3, 4, dtype=torch.long)], dim=1)
+    assert (model(_src(), tgt_in) - model(padded, tgt_in)).abs().max() < 1e-6
+
+
+def test_padded_source_positions_get_zero_attention_weight():
+    tokens, weights = _model(True).generate(_src(), max_len=6, bos_id=BOS, eos_id=EOS)
+    assert weights.shape == (3, tokens.shape[1], 5)
+    assert (weights[1, :, 3:] == 0).all() and (weights[2, :, 1:] == 0).all()
+    live = tokens != PAD
+    sums = weights.sum(-1)
+    assert torch.allclose(sums[live], torch.ones(int(live.sum())))
+
+
+def test_generate_without_attention_returns_no_weights_and_greedy_tokens():
+    model = _model(False)
+    tokens, weights = model.generate(_src(), max_len=4, bos_id=BOS, eos_id=EOS)
+    assert weights is None and tokens.shape[0] == 3 and tokens.shape[1] <= 4
+    # the first generated token is the argmax of teacher forcing's first step
+    first = model(_src(), torch.full((3, 1), BOS)).argmax(-1)[:, 0]
+    assert torch.equal(tokens[:, 0], first)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_generate_feeds_back_its_own_tokens_like_teacher_forcing_on_them(attention):
+    model = _model(attention)
+    tokens, _ = model.generate(_src(), max_len=5, bos_id=BOS, eos_id=EOS)
+    tgt_in = torch.cat([torch.full((3, 1), BOS), tokens[:, :-1]], dim=1)
+    forced = model(_src(), tgt_in).argmax(-1)
+    alive = torch.ones_like(tokens, dtype=torch.bool)  # positions up to and including eos
+    alive[:, 1:] = (tokens == EOS).cumsum(1)[:, :-1] == 0
+    assert torch.equal(forced[alive], tokens[alive])
+
+
+def test_generate_stops_and_pads_after_eos():
+    model = _model(True)
+    with torch.no_grad():  # make eos the most likely token at every step
+        model.out.bias.fill_(0.0)
+        model.out.bias[EOS] = 100.0
+    tokens, weights = model.generate(_src(), max_len=7, bos_id=BOS, eos_id=EOS)
+    assert tokens.tolist() == [[EOS]] * 3 and weights.shape == (3, 1, 5)
+
+
+def test_attention_model_learns_to_reverse_short_sequences():
+    torch.manual_seed(0)
+    model = Seq2Seq(src_vocab=8, tgt_vocab=8, emb=16, hidden=32, attention=True, pad_id=PAD)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    g = torch.Generator().manual_seed(0)
+    src = torch.randint(3, 8, (64, 4), generator=g)
+    tgt = torch.cat([torch.full((64, 1), BOS), src.flip(1), torch.full((64, 1), EOS)], dim=1)
+    losses = []
+    for _ in range(60):
+        opt.zero_grad()
+        logits = model(src, tgt[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, 8), tgt[:, 1:].reshape(-1))
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    assert losses[-1] < 0.3 * losses[0]
+
+
+def test_seq2seq_rejects_bad_arguments_and_inputs():
+    with pytest.raises(TypeError, match="attention"):
+        Seq2Seq(5, 5, 4, 4, attention="yes")
+    with pytest.raises(ValueError, match="pad_id"):
+        Seq2Seq(5, 5, 4, 4, attention=True, pad_id=7)
+    with pytest.raises(ValueError, match="hidden"):
+        Seq2Seq(5, 5, 4, 0, attention=True)
+    model = _model(True)
+    tgt_in = torch.tensor([[1, 3], [1, 3], [1, 3]])
+    with pytest.raises(ValueError, match="src"):
+        model(torch.tensor([[3, 11]]), tgt_in[:1])
+    with pytest.raises(TypeError, match="src"):
+        model(_src().float(), tgt_in)
+    with pytest.raises(ValueError, match="tgt_in"):
+        model(_src(), torch.tensor([[1, 9]] * 3))
+    with pytest.raises(ValueError, match="tgt_in must have the batch size"):
+        model(_src(), tgt_in[:2])
+    with pytest.raises(ValueError, match="right-padded"):
+        model(torch.tensor([[3, 0, 4]]), tgt_in[:1])
+    with pytest.raises(ValueError, match="at least one real"):
+        model(torch.tensor([[0, 0, 0]]), tgt_in[:1])
+    with pytest.raises(ValueError, match="max_len"):
+        model.generate(_src(), max_len=0, bos_id=BOS, eos_id=EOS)
+    with pytest.raises(ValueError, match="eos_id"):
+        model.generate(_src(), max_len=3, bos_id=BOS, eos_id=9)
+
+
+def test_seq2seq_is_exported():
+    assert mt.Seq2Seq is Seq2Seq and "Seq2Seq" in mt.__all__
