@@ -7,7 +7,9 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 HTML    := _build/html
 # Progress bars are for people at a notebook; the build and the tests keep pages clean.
-RUN     := PATH="$(CURDIR)/$(BIN):$$PATH" MINITRANSFORMER_PROGRESS=0
+# PASSIVE: idle OpenMP threads sleep instead of spinning, so a busy machine does not
+# slow a two-thread run by an order of magnitude (measured: 3.2 s vs 0.12 s per step).
+RUN     := PATH="$(CURDIR)/$(BIN):$$PATH" MINITRANSFORMER_PROGRESS=0 OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: help setup book test lint unit nbval site serve lab bench clean
 
