@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ._validation import check_choice, check_int
+from ._validation import check_choice, check_float, check_int
 
 __all__ = [
     # chapter 1
@@ -37,7 +37,6 @@ __all__ = [
 
 # --- chapter 1: two-dimensional classification sets ----------------------------------------------
 
-from ._validation import check_choice, check_float
 
 #: Truth tables of the logic gates on the inputs (0, 0), (0, 1), (1, 0), (1, 1).
 _GATES = {"AND": (0, 0, 0, 1), "OR": (0, 1, 1, 1), "XOR": (0, 1, 1, 0), "NAND": (1, 1, 1, 0)}
