@@ -15,6 +15,7 @@ from .utils import seed_everything, time_it
 # --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
 
 # --- chapter 4: LSTMs ----------------------------------------------------------------------------
+from .lstm import LSTM, LSTMCell
 
 # --- chapter 5: attention ------------------------------------------------------------------------
 
@@ -33,6 +34,8 @@ __all__ = [
     # chapter 1
     # chapters 2-3
     # chapter 4
+    "LSTM",
+    "LSTMCell",
     # chapter 5
     # chapter 6
 ]
