@@ -1,0 +1,144 @@
+"""The built website, opened in headless Chromium as a reader would open it.
+
+Run after `jupyter-book build` (``make site``; ``make test`` runs it last). Every page in the
+table of contents must load with no console error and no failed request (a missing favicon
+counts), MathJax (served from the site itself) must typeset the math, and every chapter's
+figures must be present and decoded. Without Chromium the tests skip locally; CI sets
+``MINITRANSFORMER_REQUIRE_BROWSER=1``, which turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.site
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRE = os.environ.get("MINITRANSFORMER_REQUIRE_BROWSER") == "1"
+# Chromium's flags for a closed network: no background connections to the outside.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def toc_pages() -> list[str]:
+    """Every document named in _toc.yml, in reading order (root first)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    return pages
+
+
+def is_chapter(page: str) -> bool:
+    return Path(page).name[:2].isdigit()
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not (HTML / "index.html").exists():
+        pytest.fail(f"no built site at {HTML}: run `make book` first")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
+        if REQUIRE:
+            pytest.fail(message + "; MINITRANSFORMER_REQUIRE_BROWSER=1 forbids skipping")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str):
+    """Load ``url``; return the page and every problem the browser reported."""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(
+        f"request failed: {request.url} ({request.failure})"))
+    page.on("response", lambda response: problems.append(
+        f"HTTP {response.status}: {response.url}") if response.status >= 400 else None)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url} answered {response and response.status}"
+    page.wait_for_load_state("networkidle")
+    return page, problems
+
+
+def test_toc_lists_intro_chapters_and_references():
+    pages = toc_pages()
+    assert pages[0] == "book/intro"
+    assert "book/references" in pages
+    assert sum(is_chapter(p) for p in pages) >= 1
+
+
+@pytest.mark.parametrize("page_name", toc_pages())
+def test_page_loads_without_console_errors(server, browser, page_name):
+    page, problems = open_page(browser, f"{server}/{page_name}.html")
+    try:
+        assert page.locator("main h1").count() >= 1, "page has no title"
+        assert problems == [], "\n".join(problems)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("page_name", [p for p in toc_pages() if is_chapter(p)])
+def test_chapter_math_is_typeset_and_figures_present(server, browser, page_name):
+    page, problems = open_page(browser, f"{server}/{page_name}.html")
+    try:
+        page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("MathJax.startup.promise")
+        rendered = page.locator("mjx-container").count()
+        assert rendered >= 3, f"only {rendered} formulas typeset by MathJax"
+        assert page.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
+        images = page.locator(".cell_output img")
+        assert images.count() >= 1, "no figure in the chapter's outputs"
+        decoded = page.evaluate(
+            "Array.from(document.querySelectorAll('.cell_output img'))"
+            ".every(img => img.complete && img.naturalWidth > 0)")
+        assert decoded, "a figure failed to load"
+        assert problems == [], "\n".join(problems)
+    finally:
+        page.close()
+
+
+def test_mathjax_is_served_by_the_site_itself(server):
+    """Math must render offline: the page loads MathJax from _static, not from a CDN."""
+    html = (HTML / "book" / "01_perceptrons.html").read_text()
+    assert "_static/mathjax/tex-chtml.js" in html
+    assert "cdn.jsdelivr.net" not in html
+    assert (HTML / "_static" / "mathjax" / "tex-chtml.js").exists()
