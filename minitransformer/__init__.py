@@ -15,6 +15,7 @@ from .utils import seed_everything, time_it
 # --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
 
 # --- chapter 4: LSTMs ----------------------------------------------------------------------------
+# isort: split
 from .lstm import LSTM, LSTMCell
 
 # --- chapter 5: attention ------------------------------------------------------------------------

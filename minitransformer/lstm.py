@@ -144,7 +144,7 @@ def _check_state(state: object, shape: tuple[int, ...], want: str,
     """Require ``state`` to be a pair ``(h, c)`` of float tensors of the given shape."""
     if not isinstance(state, (tuple, list)) or len(state) != 2:
         raise TypeError(f"state must be a pair (h, c) of tensors of shape {want}, got {describe(state)}")
-    for name, t in zip(("state[0] (h)", "state[1] (c)"), state):
+    for name, t in zip(("state[0] (h)", "state[1] (c)"), state, strict=True):
         check_tensor(name, t, shape=[None] * len(shape), dtype="float")
         if tuple(t.shape) != shape:
             raise ValueError(f"{name} must have shape {want} = {shape}, got shape {tuple(t.shape)}")

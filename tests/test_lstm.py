@@ -7,12 +7,12 @@ from torch import nn
 import minitransformer as mt
 from minitransformer.lstm import lstm_cell_step
 
-B, T, I, H = 3, 6, 5, 7
+B, T, IN, H = 3, 6, 5, 7
 
 
 def _pair(num_layers: int, seed: int = 0) -> tuple[nn.LSTM, mt.LSTM]:
     torch.manual_seed(seed)
-    ref = nn.LSTM(I, H, num_layers=num_layers, batch_first=True)
+    ref = nn.LSTM(IN, H, num_layers=num_layers, batch_first=True)
     return ref, mt.LSTM.from_torch(ref)
 
 
@@ -29,7 +29,7 @@ def _max_diff(a: torch.Tensor, b: torch.Tensor) -> float:
 @pytest.mark.parametrize("with_state", [False, True])
 def test_lstm_matches_torch_outputs_states_and_input_gradients(num_layers, with_state):
     ref, ours = _pair(num_layers)
-    x = torch.randn(B, T, I, generator=torch.Generator().manual_seed(2))
+    x = torch.randn(B, T, IN, generator=torch.Generator().manual_seed(2))
     state = _state(num_layers) if with_state else None
     x_ref = x.clone().requires_grad_()
     x_ours = x.clone().requires_grad_()
@@ -48,7 +48,7 @@ def test_lstm_matches_torch_outputs_states_and_input_gradients(num_layers, with_
 
 def test_lstm_weight_gradients_match_torch_two_layers():
     ref, ours = _pair(2)
-    x = torch.randn(B, T, I, generator=torch.Generator().manual_seed(4))
+    x = torch.randn(B, T, IN, generator=torch.Generator().manual_seed(4))
     ref(x)[0].square().sum().backward()
     ours(x)[0].square().sum().backward()
     ref_grads = dict(ref.named_parameters())
@@ -64,18 +64,18 @@ def test_lstm_parameter_names_and_shapes_match_torch():
 
 def test_lstm_without_bias_matches_torch():
     torch.manual_seed(0)
-    ref = nn.LSTM(I, H, num_layers=2, bias=False, batch_first=True)
+    ref = nn.LSTM(IN, H, num_layers=2, bias=False, batch_first=True)
     ours = mt.LSTM.from_torch(ref)
     assert not any("bias" in n for n, _ in ours.named_parameters())
-    x = torch.randn(B, T, I)
+    x = torch.randn(B, T, IN)
     assert _max_diff(ours(x)[0], ref(x)[0]) < 1e-5
 
 
 def test_lstm_from_torch_keeps_float64():
     torch.manual_seed(0)
-    ref = nn.LSTM(I, H, batch_first=True).double()
+    ref = nn.LSTM(IN, H, batch_first=True).double()
     ours = mt.LSTM.from_torch(ref)
-    x = torch.randn(B, T, I, dtype=torch.float64)
+    x = torch.randn(B, T, IN, dtype=torch.float64)
     assert ours.weight_ih_l0.dtype == torch.float64
     assert _max_diff(ours(x)[0], ref(x)[0]) < 1e-12
 
@@ -84,8 +84,8 @@ def test_lstm_from_torch_keeps_float64():
 @pytest.mark.parametrize("with_state", [False, True])
 def test_lstm_fast_path_equals_cell_by_cell_path(num_layers, with_state):
     torch.manual_seed(0)
-    lstm = mt.LSTM(I, H, num_layers=num_layers)
-    x = torch.randn(B, T, I)
+    lstm = mt.LSTM(IN, H, num_layers=num_layers)
+    x = torch.randn(B, T, IN)
     state = _state(num_layers) if with_state else None
     fast_out, (fast_h, fast_c) = lstm(x, state)
     slow_out, (slow_h, slow_c) = lstm.forward_stepwise(x, state)
@@ -96,26 +96,26 @@ def test_lstm_fast_path_equals_cell_by_cell_path(num_layers, with_state):
 
 def test_lstm_fast_path_gradients_equal_cell_by_cell_path():
     torch.manual_seed(0)
-    lstm = mt.LSTM(I, H, num_layers=2)
-    x = torch.randn(B, T, I, requires_grad=True)
+    lstm = mt.LSTM(IN, H, num_layers=2)
+    x = torch.randn(B, T, IN, requires_grad=True)
     fast = torch.autograd.grad(lstm(x)[0].square().sum(), [x, *lstm.parameters()])
     slow = torch.autograd.grad(lstm.forward_stepwise(x)[0].square().sum(), [x, *lstm.parameters()])
-    for a, b in zip(fast, slow):
+    for a, b in zip(fast, slow, strict=True):
         assert _max_diff(a, b) < 1e-5
 
 
 def test_lstm_last_output_is_last_layer_final_hidden_state():
     torch.manual_seed(0)
-    lstm = mt.LSTM(I, H, num_layers=2)
-    out, (h_n, _) = lstm(torch.randn(B, T, I))
+    lstm = mt.LSTM(IN, H, num_layers=2)
+    out, (h_n, _) = lstm(torch.randn(B, T, IN))
     assert torch.equal(out[:, -1], h_n[-1])
 
 
 def test_lstm_cell_matches_torch_lstm_cell_with_and_without_state():
     torch.manual_seed(0)
-    ref = nn.LSTMCell(I, H)
+    ref = nn.LSTMCell(IN, H)
     cell = mt.LSTMCell.from_torch(ref)
-    x = torch.randn(B, I)
+    x = torch.randn(B, IN)
     for state in (None, (torch.randn(B, H), torch.randn(B, H))):
         h_ref, c_ref = ref(x, state)
         h, c = cell(x, state)
@@ -159,15 +159,15 @@ def test_lstm_cell_forget_gate_shut_and_input_gate_open_replaces_memory():
 
 
 @pytest.mark.parametrize(("x", "error", "match"), [
-    (torch.randn(T, I), ValueError, r"x must be a 3-D tensor"),
-    (torch.randn(B, T, I + 1), ValueError, r"x must have shape .*dimension 2 is 6, expected 5"),
-    (torch.zeros(B, T, I, dtype=torch.long), TypeError, r"x must be a floating-point tensor"),
-    (torch.randn(B, T, I, dtype=torch.float64), TypeError, r"x must have dtype torch.float32"),
-    (torch.randn(B, 0, I), ValueError, r"x must contain at least one time step"),
+    (torch.randn(T, IN), ValueError, r"x must be a 3-D tensor"),
+    (torch.randn(B, T, IN + 1), ValueError, r"x must have shape .*dimension 2 is 6, expected 5"),
+    (torch.zeros(B, T, IN, dtype=torch.long), TypeError, r"x must be a floating-point tensor"),
+    (torch.randn(B, T, IN, dtype=torch.float64), TypeError, r"x must have dtype torch.float32"),
+    (torch.randn(B, 0, IN), ValueError, r"x must contain at least one time step"),
     ([[1.0]], TypeError, r"x must be a torch.Tensor"),
 ])
 def test_lstm_rejects_bad_input_naming_it(x, error, match):
-    lstm = mt.LSTM(I, H)
+    lstm = mt.LSTM(IN, H)
     with pytest.raises(error, match=match):
         lstm(x)
     with pytest.raises(error, match=match):
@@ -184,17 +184,17 @@ def test_lstm_rejects_bad_input_naming_it(x, error, match):
      r"state\[0\] \(h\) must be a floating-point tensor"),
 ])
 def test_lstm_rejects_bad_state_naming_it(state, error, match):
-    lstm = mt.LSTM(I, H, num_layers=2)
+    lstm = mt.LSTM(IN, H, num_layers=2)
     with pytest.raises(error, match=match):
-        lstm(torch.randn(B, T, I), state)
+        lstm(torch.randn(B, T, IN), state)
 
 
 def test_lstm_cell_rejects_bad_input_and_state():
-    cell = mt.LSTMCell(I, H)
+    cell = mt.LSTMCell(IN, H)
     with pytest.raises(ValueError, match=r"x must be a 2-D tensor"):
-        cell(torch.randn(B, T, I))
+        cell(torch.randn(B, T, IN))
     with pytest.raises(ValueError, match=r"state\[1\] \(c\) must have shape \(B, H\)"):
-        cell(torch.randn(B, I), (torch.zeros(B, H), torch.zeros(B, H + 1)))
+        cell(torch.randn(B, IN), (torch.zeros(B, H), torch.zeros(B, H + 1)))
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
@@ -206,21 +206,21 @@ def test_lstm_cell_rejects_bad_input_and_state():
 def test_lstm_from_torch_rejects_unsupported_options(kwargs, match):
     options = {"batch_first": True, **kwargs}
     with pytest.raises(ValueError, match=match):
-        mt.LSTM.from_torch(nn.LSTM(I, H, **options))
+        mt.LSTM.from_torch(nn.LSTM(IN, H, **options))
 
 
 def test_lstm_from_torch_rejects_other_modules():
-    with pytest.raises(TypeError, match="module must be a torch.nn.LSTM, got GRU"):
-        mt.LSTM.from_torch(nn.GRU(I, H, batch_first=True))
-    with pytest.raises(TypeError, match="module must be a torch.nn.LSTMCell"):
-        mt.LSTMCell.from_torch(nn.LSTM(I, H))
+    with pytest.raises(TypeError, match=r"module must be a torch\.nn\.LSTM, got GRU"):
+        mt.LSTM.from_torch(nn.GRU(IN, H, batch_first=True))
+    with pytest.raises(TypeError, match=r"module must be a torch\.nn\.LSTMCell"):
+        mt.LSTMCell.from_torch(nn.LSTM(IN, H))
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
     ({"input_size": 0, "hidden_size": H}, ValueError, "input_size must be >= 1"),
-    ({"input_size": I, "hidden_size": 2.5}, TypeError, "hidden_size must be an int"),
-    ({"input_size": I, "hidden_size": H, "num_layers": 0}, ValueError, "num_layers must be >= 1"),
-    ({"input_size": I, "hidden_size": H, "bias": 1}, TypeError, "bias must be a bool"),
+    ({"input_size": IN, "hidden_size": 2.5}, TypeError, "hidden_size must be an int"),
+    ({"input_size": IN, "hidden_size": H, "num_layers": 0}, ValueError, "num_layers must be >= 1"),
+    ({"input_size": IN, "hidden_size": H, "bias": 1}, TypeError, "bias must be a bool"),
 ])
 def test_lstm_rejects_bad_constructor_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
