@@ -170,6 +170,43 @@ def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool
 # --- chapter 4 -----------------------------------------------------------------------------------
 
 
+def _lstm_cell_step_cases() -> list[tuple]:
+    """Cases for ``lstm_cell_step``: with biases, zero state, no biases, batch of one."""
+    g = torch.Generator().manual_seed(4)
+    cases = []
+    for batch, n_in, hidden, zero_state, bias in [(3, 2, 4, False, True), (2, 3, 2, True, True),
+                                                    (4, 2, 3, False, False), (1, 1, 5, False, True)]:
+        x = torch.randn(batch, n_in, generator=g)
+        h, c = (torch.randn(batch, hidden, generator=g) for _ in range(2))
+        if zero_state:
+            h, c = torch.zeros_like(h), torch.zeros_like(c)
+        w_ih = torch.randn(4 * hidden, n_in, generator=g)
+        w_hh = torch.randn(4 * hidden, hidden, generator=g)
+        b_ih, b_hh = ((torch.randn(4 * hidden, generator=g) for _ in range(2)) if bias
+                      else (None, None))
+        cases.append((x, h, c, w_ih, w_hh, b_ih, b_hh))
+    return cases
+
+
+def _register_chapter_4() -> None:
+    from .lstm import lstm_cell_step
+
+    register(
+        "lstm_cell_step",
+        description="lstm_cell_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> "
+                    "(h_new, c_new): one LSTM step, gates stacked in PyTorch's order i, f, g, o",
+        reference=lstm_cell_step,
+        cases=_lstm_cell_step_cases,
+        hint="split weight_ih (4H, I) and weight_hh (4H, H) into four (H, .) blocks in the order "
+             "i, f, g, o; sigmoid for i, f, o and tanh for g; c_new = f * c + i * g and "
+             "h_new = o * tanh(c_new). The biases may be None.",
+        atol=1e-5,
+    )
+
+
+_register_chapter_4()
+
+
 # --- chapter 5 -----------------------------------------------------------------------------------
 
 

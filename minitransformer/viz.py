@@ -15,6 +15,7 @@ __all__ = [
     "use_style",
     # chapter 1
     # chapters 2-4
+    "draw_lstm_cell",
     # chapters 5-6
 ]
 
@@ -52,6 +53,89 @@ use_style()
 
 
 # --- chapters 2-4 --------------------------------------------------------------------------------
+
+
+def _lstm_arrow(ax, points, color="black", head=True):
+    """A polyline through ``points`` with an arrowhead on its last segment."""
+    xs, ys = zip(*points, strict=True)
+    ax.plot(xs[:-1], ys[:-1], color=color, lw=1.6, solid_capstyle="round")
+    ax.annotate("", xy=points[-1], xytext=points[-2],
+                arrowprops={"arrowstyle": "-|>" if head else "-", "color": color, "lw": 1.6,
+                            "shrinkA": 0, "shrinkB": 0})
+
+
+def draw_lstm_cell(ax=None, title="An LSTM cell: gates read $[h_{t-1}, x_t]$ and edit the cell state $c$"):
+    """Draw one LSTM cell (forget, input and output gates, candidate values, cell state).
+
+    The cell state runs along the top, changed only by a multiplication (forget gate) and an
+    addition (input gate times candidate values); the hidden state runs along the bottom. Gates
+    are boxes labelled with their non-linearity, point-wise operations are circles.
+
+    Returns the matplotlib ``Figure``.
+    """
+    from matplotlib.patches import Circle, FancyBboxPatch
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8.0, 4.6))
+    else:
+        fig = ax.figure
+    ax.set_xlim(-0.6, 12.6)
+    ax.set_ylim(-0.2, 7.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.add_patch(FancyBboxPatch((1.0, 0.8), 9.8, 5.4, boxstyle="round,pad=0.1",
+                                facecolor="#f4f4f4", edgecolor=PALETTE["grey"], lw=1.2))
+    cell_y, bus_y, gate_y = 5.4, 1.5, 3.0
+    cell_color, hidden_color = PALETTE["orange"], PALETTE["blue"]
+
+    def op(x, y, symbol):
+        ax.add_patch(Circle((x, y), 0.32, facecolor="white", edgecolor="black", lw=1.4, zorder=3))
+        ax.text(x, y, symbol, ha="center", va="center", fontsize=13, zorder=4)
+
+    def gate(x, y, label, name, color):
+        ax.add_patch(FancyBboxPatch((x - 0.5, y - 0.32), 1.0, 0.64, boxstyle="round,pad=0.05",
+                                    facecolor=color, edgecolor="black", lw=1.2, alpha=0.9,
+                                    zorder=3))
+        ax.text(x, y, label, ha="center", va="center", fontsize=11, color="white", zorder=4)
+        ax.text(x - 0.62, y + 0.5, name, ha="right", va="center", fontsize=11)
+
+    # Cell state: c_{t-1} -> (x f) -> (+ i*g) -> c_t, the "conveyor belt" along the top.
+    _lstm_arrow(ax, [(-0.4, cell_y), (12.4, cell_y)], cell_color)
+    ax.text(-0.4, cell_y + 0.35, "$c_{t-1}$", fontsize=12)
+    ax.text(11.7, cell_y + 0.35, "$c_t$", fontsize=12)
+    # Hidden state and input merge into one bus feeding the four gates.
+    _lstm_arrow(ax, [(-0.4, bus_y), (7.6, bus_y)], hidden_color, head=False)
+    ax.text(-0.4, bus_y - 0.5, "$h_{t-1}$", fontsize=12)
+    _lstm_arrow(ax, [(1.6, -0.2), (1.6, bus_y)], PALETTE["grey"], head=False)
+    ax.text(1.8, -0.1, "$x_t$", fontsize=12)
+    gates = [(2.6, "σ", "$f_t$", PALETTE["red"]), (4.2, "σ", "$i_t$", PALETTE["green"]),
+             (5.8, "tanh", "$g_t$", PALETTE["purple"]), (7.6, "σ", "$o_t$", PALETTE["blue"])]
+    for x, label, name, color in gates:
+        _lstm_arrow(ax, [(x, bus_y), (x, gate_y - 0.34)], hidden_color)
+        gate(x, gate_y, label, name, color)
+    # Forget: c_{t-1} * f_t.
+    _lstm_arrow(ax, [(2.6, gate_y + 0.34), (2.6, cell_y - 0.34)])
+    op(2.6, cell_y, "×")
+    # Write: i_t * g_t, added to the cell state.
+    _lstm_arrow(ax, [(4.2, gate_y + 0.34), (4.2, 4.3), (4.68, 4.3)])
+    _lstm_arrow(ax, [(5.8, gate_y + 0.34), (5.8, 4.3), (5.32, 4.3)])
+    op(5.0, 4.3, "×")
+    _lstm_arrow(ax, [(5.0, 4.62), (5.0, cell_y - 0.34)])
+    op(5.0, cell_y, "+")
+    # Read: h_t = o_t * tanh(c_t).
+    _lstm_arrow(ax, [(9.2, cell_y), (9.2, 4.62)])
+    ax.add_patch(FancyBboxPatch((8.75, 4.0), 0.9, 0.55, boxstyle="round,pad=0.05",
+                                facecolor="white", edgecolor="black", lw=1.2, zorder=3))
+    ax.text(9.2, 4.28, "tanh", ha="center", va="center", fontsize=10, zorder=4)
+    _lstm_arrow(ax, [(9.2, 3.98), (9.2, gate_y + 0.32)])
+    _lstm_arrow(ax, [(8.1, gate_y), (8.88, gate_y)])
+    op(9.2, gate_y, "×")
+    _lstm_arrow(ax, [(9.2, gate_y - 0.32), (9.2, bus_y), (12.4, bus_y)], hidden_color)
+    _lstm_arrow(ax, [(10.4, bus_y), (10.4, 7.0)], hidden_color)
+    ax.text(11.7, bus_y - 0.5, "$h_t$", fontsize=12)
+    ax.text(10.55, 6.75, "$h_t$ (output)", fontsize=11)
+    ax.set_title(title)
+    return fig
 
 
 # --- chapters 5-6 --------------------------------------------------------------------------------
