@@ -63,7 +63,7 @@ def run(quick: bool = False, threads: int = 2) -> dict:
         "nn.LSTM": _fwd_bwd(reference, x),
         "mt.LSTM stepwise": _fwd_bwd(ours.forward_stepwise, x),
     }
-    rounds = 5 if quick else 21
+    rounds = 5 if quick else 11
     seconds = _interleaved(fns, rounds=rounds, warmup=1 if quick else 3)
     return {
         "shape": {"batch": BATCH, "length": LENGTH, "input": INPUT, "hidden": HIDDEN},

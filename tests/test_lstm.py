@@ -239,7 +239,7 @@ def test_lstm_cell_step_exercise_accepts_reference_and_rejects_swapped_gates(cap
     assert "lstm_cell_step: case 1 of 4 failed" in capsys.readouterr().out
 
 
-def test_draw_lstm_cell_draws_four_gates_and_five_operations():
+def test_draw_lstm_cell_draws_four_gates_and_four_pointwise_operations():
     import matplotlib.pyplot as plt
 
     fig = mt.viz.draw_lstm_cell()
