@@ -13,6 +13,7 @@ from .utils import seed_everything, time_it
 # --- chapter 1: perceptrons and MLPs ---------------------------------------------------------
 
 # --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
+# isort: split
 from . import tasks
 from .rnn import RNN, RNNCell, gradient_norms_through_time
 from .tasks import SequenceClassifier, SequenceRegressor, train_long_range
