@@ -13,6 +13,10 @@ from .utils import seed_everything, time_it
 # --- chapter 1: perceptrons and MLPs ---------------------------------------------------------
 
 # --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
+# isort: split
+from . import tasks
+from .rnn import RNN, RNNCell, gradient_norms_through_time
+from .tasks import SequenceClassifier, SequenceRegressor, train_long_range
 
 # --- chapter 4: LSTMs ----------------------------------------------------------------------------
 # isort: split
@@ -34,6 +38,13 @@ __all__ = [
     "viz",
     # chapter 1
     # chapters 2-3
+    "RNN",
+    "RNNCell",
+    "SequenceClassifier",
+    "SequenceRegressor",
+    "gradient_norms_through_time",
+    "tasks",
+    "train_long_range",
     # chapter 4
     "LSTM",
     "LSTMCell",

@@ -166,6 +166,61 @@ def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool
 
 # --- chapters 2-3 --------------------------------------------------------------------------------
 
+def _rnn_step_reference(x: torch.Tensor, h: torch.Tensor, weight_ih: torch.Tensor,
+                        weight_hh: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """One Elman step for a batch: tanh(x W_ih^T + h W_hh^T + b), shapes (B, I), (B, H)."""
+    return torch.tanh(x @ weight_ih.T + h @ weight_hh.T + bias)
+
+
+def _rnn_step_cases() -> list[tuple]:
+    gen = torch.Generator().manual_seed(23)
+    cases = []
+    for batch, inputs, hidden in ((1, 1, 1), (2, 3, 4), (5, 2, 3)):
+        cases.append((torch.randn(batch, inputs, generator=gen),
+                      torch.randn(batch, hidden, generator=gen),
+                      torch.randn(hidden, inputs, generator=gen),
+                      torch.randn(hidden, hidden, generator=gen),
+                      torch.randn(hidden, generator=gen)))
+    return cases
+
+
+register(
+    "rnn_step",
+    description="rnn_step(x, h, weight_ih, weight_hh, bias) -> the next hidden state (B, H) "
+                "of an Elman RNN with tanh (chapter 2).",
+    reference=_rnn_step_reference,
+    cases=_rnn_step_cases,
+    hint="weights are stored (out_features, in_features) as in nn.RNN: use x @ weight_ih.T, "
+         "h @ weight_hh.T, add the bias, then squash with torch.tanh.",
+    atol=1e-5,
+)
+
+
+def _spectral_radius_reference(matrix: torch.Tensor) -> float:
+    """The largest absolute value among the eigenvalues of a square matrix."""
+    return float(torch.linalg.eigvals(matrix).abs().max())
+
+
+def _spectral_radius_cases() -> list[tuple]:
+    gen = torch.Generator().manual_seed(3)
+    rotation = torch.tensor([[0.0, -2.0], [2.0, 0.0]])   # eigenvalues +-2i: complex, radius 2
+    triangular = torch.tensor([[0.5, 10.0], [0.0, -0.9]])  # large norm, radius 0.9
+    return [(torch.eye(3) * 0.7,), (rotation,), (triangular,),
+            (torch.randn(6, 6, generator=gen) / 6 ** 0.5,)]
+
+
+register(
+    "spectral_radius",
+    description="spectral_radius(matrix) -> float: the largest |eigenvalue| of a square matrix, "
+                "the per-step growth factor of a linear RNN's gradients (chapter 3).",
+    reference=_spectral_radius_reference,
+    cases=_spectral_radius_cases,
+    hint="eigenvalues of a real matrix can be complex: use torch.linalg.eigvals and take the "
+         "largest absolute value; the largest singular value (matrix norm) is only an upper bound.",
+    atol=1e-4,
+)
+
+
 
 # --- chapter 4 -----------------------------------------------------------------------------------
 

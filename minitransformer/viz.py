@@ -16,6 +16,8 @@ __all__ = [
     # chapter 1
     # chapters 2-4
     "draw_lstm_cell",
+    "draw_rnn",
+    "plot_gradient_norms",
     # chapters 5-6
 ]
 
@@ -53,6 +55,100 @@ use_style()
 
 
 # --- chapters 2-4 --------------------------------------------------------------------------------
+
+def _box(ax, xy, text, colour, *, width=0.8, height=0.5):
+    from matplotlib.patches import FancyBboxPatch
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.04", facecolor=colour, edgecolor="black",
+                                alpha=0.85, linewidth=1.0))
+    ax.text(x, y, text, ha="center", va="center", fontsize=10)
+
+
+def _arrow(ax, start, end, label=None, *, colour="black", rad=0.0, label_offset=(0.08, 0.0)):
+    from matplotlib.patches import FancyArrowPatch
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12,
+                                 color=colour, linewidth=1.2,
+                                 connectionstyle=f"arc3,rad={rad}"))
+    if label:
+        mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+        ax.text(mx + label_offset[0], my + label_offset[1], label, fontsize=9, color=colour,
+                ha="left", va="center")
+
+
+def draw_rnn(steps: int = 4, *, title: str = "One cell, reused at every time step"):
+    """The folded RNN (one cell with a loop) beside the same network unrolled over ``steps``.
+
+    Every unrolled copy carries the same weights ``W_ih``, ``W_hh``: the unrolled picture is
+    a deep feed-forward network whose layers share their parameters (Elman 1990; Werbos 1990).
+    Returns the figure.
+    """
+    from ._validation import check_int
+    steps = check_int("steps", steps, minimum=1, maximum=8)
+    fig, (ax_fold, ax_unroll) = plt.subplots(
+        1, 2, figsize=(2.6 + 1.5 * steps, 3.4), gridspec_kw={"width_ratios": [1.0, steps]})
+    blue, green, orange = PALETTE["blue"], PALETTE["green"], PALETTE["orange"]
+    # folded: x_t -> [cell] -> h_t, with a self-loop carrying h_{t-1}
+    _box(ax_fold, (0, 0), "$x_t$", "#cfe2f3")
+    _box(ax_fold, (0, 1.3), "cell\n$W_{ih}, W_{hh}$", "#fce5cd", width=1.1, height=0.65)
+    _box(ax_fold, (0, 2.6), "$h_t$", "#d9ead3")
+    _arrow(ax_fold, (0, 0.27), (0, 0.95), "$W_{ih}$", colour=blue)
+    _arrow(ax_fold, (0, 1.65), (0, 2.33))
+    _arrow(ax_fold, (0.56, 1.45), (0.56, 1.15), None, colour=orange, rad=-2.2)
+    ax_fold.text(0.95, 1.3, "$W_{hh}$\n(delay)", fontsize=9, color=orange, va="center")
+    ax_fold.set_xlim(-1.0, 1.6)
+    ax_fold.set_ylim(-0.5, 3.1)
+    ax_fold.set_title("folded", fontsize=10)
+    # unrolled: one copy per step, h_{t-1} -> h_t arrows between copies
+    for t in range(steps):
+        x = 1.5 * t
+        _box(ax_unroll, (x, 0), f"$x_{t + 1}$", "#cfe2f3")
+        _box(ax_unroll, (x, 1.3), "cell", "#fce5cd", width=0.9, height=0.65)
+        _box(ax_unroll, (x, 2.6), f"$h_{t + 1}$", "#d9ead3")
+        _arrow(ax_unroll, (x, 0.27), (x, 0.95), colour=blue)
+        _arrow(ax_unroll, (x, 1.65), (x, 2.33))
+        _arrow(ax_unroll, (x - 1.05, 1.3), (x - 0.47, 1.3), "$W_{hh}$" if t else "$h_0$",
+               colour=orange if t else green, label_offset=(-0.25, 0.22))
+    ax_unroll.text(1.5 * (steps - 1) / 2, -0.55, "same $W_{ih}, W_{hh}, b$ in every copy",
+                   ha="center", fontsize=9, color=PALETTE["grey"])
+    ax_unroll.set_xlim(-1.2, 1.5 * (steps - 1) + 0.6)
+    ax_unroll.set_ylim(-0.8, 3.1)
+    ax_unroll.set_title(f"unrolled over {steps} time steps", fontsize=10)
+    for ax in (ax_fold, ax_unroll):
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_norms(curves: dict, *, title: str, ax=None,
+                        ylabel: str = "gradient norm $\\|\\partial L / \\partial h_t\\|$"):
+    """Gradient norm against distance from the loss, log scale, one line per entry of ``curves``.
+
+    Args:
+        curves: ``label -> norms``, each a 1-D tensor or array as returned by
+            :func:`~minitransformer.rnn.gradient_norms_through_time` (last entry at distance 0).
+        title: states the finding.
+        ax: axes to draw on, or ``None`` for a new figure.
+
+    Returns the axes.
+    """
+    import numpy as np
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError(f"curves must be a non-empty dict label -> norms, got {type(curves).__name__}")
+    if ax is None:
+        _, ax = plt.subplots()
+    colours = list(PALETTE.values())
+    for i, (label, norms) in enumerate(curves.items()):
+        norms = np.asarray(norms.detach() if hasattr(norms, "detach") else norms, dtype=float)
+        distance = np.arange(len(norms))[::-1]        # entry t is T - 1 - t steps from the loss
+        ax.semilogy(distance, norms, label=str(label), color=colours[i % len(colours)])
+    ax.set_xlabel("distance from the loss (time steps)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return ax
 
 
 def _lstm_arrow(ax, points, color="black", head=True):
