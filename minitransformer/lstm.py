@@ -28,7 +28,7 @@ import math
 import torch
 from torch import nn
 
-from ._validation import check_int, check_tensor, describe
+from ._validation import check_float, check_int, check_tensor, describe
 
 __all__ = ["LSTM", "LSTMCell", "lstm_cell_step"]
 
@@ -194,6 +194,27 @@ class LSTM(nn.Module):
             return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"),
                     getattr(self, f"bias_ih_l{k}"), getattr(self, f"bias_hh_l{k}"))
         return getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"), None, None
+
+    def set_forget_bias(self, value: float = 1.0) -> LSTM:
+        """Start every layer's forget gate at ``sigmoid(value)``: set its bias to ``value``.
+
+        With PyTorch's initialisation the forget gate starts near ``sigmoid(0) = 0.5``, so the
+        cell state halves at every step and a memory fades before training can make use of
+        it. A positive bias (Gers, Schmidhuber and Cummins 2000, section 2; 1 or 2 is common)
+        keeps the memory open from the start. Sets the forget block of ``bias_ih_l{k}`` to
+        ``value`` and that of ``bias_hh_l{k}`` to 0 (their sum is what the gate sees);
+        returns the LSTM itself so it can be chained after the constructor.
+        """
+        value = check_float("value", value)
+        if not self.bias:
+            raise ValueError("set_forget_bias needs an LSTM built with bias=True, got bias=False")
+        H = self.hidden_size
+        with torch.no_grad():
+            for k in range(self.num_layers):
+                _, _, b_ih, b_hh = self.layer_weights(k)
+                b_ih[H:2 * H] = value  # forget gate is the second block (i, f, g, o)
+                b_hh[H:2 * H] = 0.0
+        return self
 
     def _check_inputs(self, x: object, state: object
                       ) -> tuple[torch.Tensor, torch.Tensor]:

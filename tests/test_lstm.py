@@ -248,3 +248,16 @@ def test_draw_lstm_cell_draws_four_gates_and_four_pointwise_operations():
     assert texts.count("tanh") == 2
     assert texts.count("×") == 3 and texts.count("+") == 1
     plt.close(fig)
+
+
+def test_set_forget_bias_opens_forget_gate_in_every_layer():
+    lstm = mt.LSTM(IN, H, num_layers=2).set_forget_bias(2.0)
+    for k in range(2):
+        _, _, b_ih, b_hh = lstm.layer_weights(k)
+        forget = (b_ih + b_hh)[H:2 * H]
+        assert torch.equal(forget, torch.full((H,), 2.0))
+        assert not torch.equal((b_ih + b_hh)[:H], torch.full((H,), 2.0))  # other gates untouched
+    with pytest.raises(ValueError, match="bias=True"):
+        mt.LSTM(IN, H, bias=False).set_forget_bias(1.0)
+    with pytest.raises(TypeError, match="value must be a number"):
+        lstm.set_forget_bias("1")
