@@ -162,3 +162,11 @@ def test_from_torch_rejects_unsupported_modules(module, match):
 def test_gradient_norms_rejects_non_scalar_loss():
     with pytest.raises(ValueError, match="loss_fn"):
         mt.gradient_norms_through_time(mt.RNN(1, 2), torch.zeros(1, 3, 1), loss_fn=lambda y: y)
+
+
+def test_gradient_norms_through_time_accepts_an_lstm_state_tuple():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(2, 3, batch_first=True)
+    norms = mt.gradient_norms_through_time(lstm, torch.randn(2, 5, 2))
+    assert norms.shape == (5,)
+    assert bool(torch.isfinite(norms).all()) and bool((norms > 0).all())
