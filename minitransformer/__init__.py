@@ -15,8 +15,14 @@ from .utils import seed_everything, time_it
 from .perceptron import MLP, Perceptron, numerical_gradient, perceptron_update
 
 # --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
+# isort: split
+from . import tasks
+from .rnn import RNN, RNNCell, gradient_norms_through_time
+from .tasks import SequenceClassifier, SequenceRegressor, train_long_range
 
 # --- chapter 4: LSTMs ----------------------------------------------------------------------------
+# isort: split
+from .lstm import LSTM, LSTMCell
 
 # --- chapter 5: attention ------------------------------------------------------------------------
 # isort: split
@@ -82,7 +88,16 @@ __all__ = [
     "numerical_gradient",
     "perceptron_update",
     # chapters 2-3
+    "RNN",
+    "RNNCell",
+    "SequenceClassifier",
+    "SequenceRegressor",
+    "gradient_norms_through_time",
+    "tasks",
+    "train_long_range",
     # chapter 4
+    "LSTM",
+    "LSTMCell",
     # chapter 5
     "AdditiveAttention",
     "KVCache",

@@ -234,8 +234,100 @@ register(
 
 # --- chapters 2-3 --------------------------------------------------------------------------------
 
+def _rnn_step_reference(x: torch.Tensor, h: torch.Tensor, weight_ih: torch.Tensor,
+                        weight_hh: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """One Elman step for a batch: tanh(x W_ih^T + h W_hh^T + b), shapes (B, I), (B, H)."""
+    return torch.tanh(x @ weight_ih.T + h @ weight_hh.T + bias)
+
+
+def _rnn_step_cases() -> list[tuple]:
+    gen = torch.Generator().manual_seed(23)
+    cases = []
+    for batch, inputs, hidden in ((1, 1, 1), (2, 3, 4), (5, 2, 3)):
+        cases.append((torch.randn(batch, inputs, generator=gen),
+                      torch.randn(batch, hidden, generator=gen),
+                      torch.randn(hidden, inputs, generator=gen),
+                      torch.randn(hidden, hidden, generator=gen),
+                      torch.randn(hidden, generator=gen)))
+    return cases
+
+
+register(
+    "rnn_step",
+    description="rnn_step(x, h, weight_ih, weight_hh, bias) -> the next hidden state (B, H) "
+                "of an Elman RNN with tanh (chapter 2).",
+    reference=_rnn_step_reference,
+    cases=_rnn_step_cases,
+    hint="weights are stored (out_features, in_features) as in nn.RNN: use x @ weight_ih.T, "
+         "h @ weight_hh.T, add the bias, then squash with torch.tanh.",
+    atol=1e-5,
+)
+
+
+def _spectral_radius_reference(matrix: torch.Tensor) -> float:
+    """The largest absolute value among the eigenvalues of a square matrix."""
+    return float(torch.linalg.eigvals(matrix).abs().max())
+
+
+def _spectral_radius_cases() -> list[tuple]:
+    gen = torch.Generator().manual_seed(3)
+    rotation = torch.tensor([[0.0, -2.0], [2.0, 0.0]])   # eigenvalues +-2i: complex, radius 2
+    triangular = torch.tensor([[0.5, 10.0], [0.0, -0.9]])  # large norm, radius 0.9
+    return [(torch.eye(3) * 0.7,), (rotation,), (triangular,),
+            (torch.randn(6, 6, generator=gen) / 6 ** 0.5,)]
+
+
+register(
+    "spectral_radius",
+    description="spectral_radius(matrix) -> float: the largest |eigenvalue| of a square matrix, "
+                "the per-step growth factor of a linear RNN's gradients (chapter 3).",
+    reference=_spectral_radius_reference,
+    cases=_spectral_radius_cases,
+    hint="eigenvalues of a real matrix can be complex: use torch.linalg.eigvals and take the "
+         "largest absolute value; the largest singular value (matrix norm) is only an upper bound.",
+    atol=1e-4,
+)
+
+
 
 # --- chapter 4 -----------------------------------------------------------------------------------
+
+
+def _lstm_cell_step_cases() -> list[tuple]:
+    """Cases for ``lstm_cell_step``: with biases, zero state, no biases, batch of one."""
+    g = torch.Generator().manual_seed(4)
+    cases = []
+    for batch, n_in, hidden, zero_state, bias in [(3, 2, 4, False, True), (2, 3, 2, True, True),
+                                                    (4, 2, 3, False, False), (1, 1, 5, False, True)]:
+        x = torch.randn(batch, n_in, generator=g)
+        h, c = (torch.randn(batch, hidden, generator=g) for _ in range(2))
+        if zero_state:
+            h, c = torch.zeros_like(h), torch.zeros_like(c)
+        w_ih = torch.randn(4 * hidden, n_in, generator=g)
+        w_hh = torch.randn(4 * hidden, hidden, generator=g)
+        b_ih, b_hh = ((torch.randn(4 * hidden, generator=g) for _ in range(2)) if bias
+                      else (None, None))
+        cases.append((x, h, c, w_ih, w_hh, b_ih, b_hh))
+    return cases
+
+
+def _register_chapter_4() -> None:
+    from .lstm import lstm_cell_step
+
+    register(
+        "lstm_cell_step",
+        description="lstm_cell_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> "
+                    "(h_new, c_new): one LSTM step, gates stacked in PyTorch's order i, f, g, o",
+        reference=lstm_cell_step,
+        cases=_lstm_cell_step_cases,
+        hint="split weight_ih (4H, I) and weight_hh (4H, H) into four (H, .) blocks in the order "
+             "i, f, g, o; sigmoid for i, f, o and tanh for g; c_new = f * c + i * g and "
+             "h_new = o * tanh(c_new). The biases may be None.",
+        atol=1e-5,
+    )
+
+
+_register_chapter_4()
 
 
 # --- chapter 5 -----------------------------------------------------------------------------------
