@@ -32,12 +32,9 @@ def _pair(length: int):
     return ours, reference, x
 
 
-def _step(module, x, need_weights: bool, ours: bool):
+def _step(module, x, need_weights: bool):
     def run():
-        if ours:
-            out, _ = module(x, x, x, need_weights=need_weights)
-        else:
-            out, _ = module(x, x, x, need_weights=need_weights)
+        out, _ = module(x, x, x, need_weights=need_weights)
         out.sum().backward()
     return run
 
@@ -58,14 +55,14 @@ def run(quick: bool = False) -> list[dict]:
     for length in QUICK_LENGTHS if quick else LENGTHS:
         ours, reference, x = _pair(length)
         rounds = 3 if quick or length >= 1024 else 5
-        explicit = compare(_step(ours, x, True, True), _step(reference, x, True, False), rounds=rounds)
-        fused = compare(_step(ours, x, False, True), _step(reference, x, False, False), rounds=rounds)
-        setup = _SETUP.format(d=D_MODEL, h=HEADS, b=BATCH, t=length)
-        memory = {
-            name: peak_memory_mb(setup, f"out, _ = {mod}(x, x, x, need_weights={nw}); out.sum().backward()")
-            for name, mod, nw in (("ours_explicit", "ours", True), ("torch_weights", "ref", True),
-                                  ("ours_fused", "ours", False), ("torch_fused", "ref", False))
-        } if not quick or length <= 1024 else {}
+        explicit = compare(_step(ours, x, True), _step(reference, x, True), rounds=rounds)
+        fused = compare(_step(ours, x, False), _step(reference, x, False), rounds=rounds)
+        memory = peak_memory_mb(_SETUP.format(d=D_MODEL, h=HEADS, b=BATCH, t=length), {
+            name: f"out, _ = {module}(x, x, x, need_weights={need}); out.sum().backward()"
+            for name, module, need in (("ours_explicit", "ours", True),
+                                       ("torch_weights", "ref", True),
+                                       ("ours_fused", "ours", False),
+                                       ("torch_fused", "ref", False))})
         rows.append({
             "length": length,
             "explicit_ms": explicit.ours * 1e3, "torch_weights_ms": explicit.reference * 1e3,

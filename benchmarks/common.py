@@ -63,32 +63,42 @@ def median_time(fn: Callable[[], object], *, rounds: int = 5, warmup: int = 1) -
     return statistics.median(times)
 
 
-def peak_memory_mb(setup: str, statement: str) -> float:
-    """Extra peak resident memory (MiB) of running ``statement`` once after ``setup``.
+def peak_memory_mb(setup: str, statements: dict[str, str]) -> dict[str, float]:
+    """Extra peak resident memory (MiB) of each statement, run one after another after ``setup``.
 
-    Runs in a fresh Python process: CPU PyTorch has no allocator statistics, so we reset the
-    process's peak resident set size (Linux: write 5 to ``/proc/self/clear_refs``), run the
-    statement and read the new peak (``VmHWM``) against the resident size before it. The setup
-    (imports, model, inputs) is excluded; what remains is what the statement itself needed at
-    its peak.
+    Runs in one fresh Python process: CPU PyTorch has no allocator statistics, so before each
+    statement we reset the process's peak resident set size (Linux: write 5 to
+    ``/proc/self/clear_refs``), run it, and read the new peak (``VmHWM``) against the resident
+    size before it. The setup (imports, model, inputs) is excluded; what remains is what the
+    statement itself needed at its peak. Each statement runs inside a function, so what it
+    creates is freed before the next one (large tensors go back to the system).
     """
-    code = "\n".join([
-        "import json, torch",
+    lines = [
+        "import gc, json, torch",
         "torch.set_num_threads(1)",
         "def status(field):",
         "    for line in open('/proc/self/status'):",
         "        if line.startswith(field):",
         "            return int(line.split()[1])",
         textwrap.dedent(setup),
-        "open('/proc/self/clear_refs', 'w').write('5')  # reset the peak (VmHWM) to now",
-        "before = status('VmRSS:')",
-        textwrap.dedent(statement),
-        "print(json.dumps({'kib': status('VmHWM:') - before}))",
-    ])
+        "result = {}",
+    ]
+    for name, statement in statements.items():
+        lines += [
+            "gc.collect()",
+            "open('/proc/self/clear_refs', 'w').write('5')  # reset the peak (VmHWM) to now",
+            "before = status('VmRSS:')",
+            # Inside a function, so everything the statement creates is freed on return.
+            "def _run():",
+            textwrap.indent(textwrap.dedent(statement), "    "),
+            "_run()",
+            f"result[{name!r}] = (status('VmHWM:') - before) / 1024",
+        ]
+    lines.append("print(json.dumps(result))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), *sys.path]))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env)
-    return json.loads(out.stdout.strip().splitlines()[-1])["kib"] / 1024
+    out = subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True,
+                         text=True, check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def matmul_peak_gflops(n: int = 1024, rounds: int = 5) -> float:
