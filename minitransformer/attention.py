@@ -328,12 +328,18 @@ class MultiHeadAttention(nn.Module):
                 ours.out_proj.bias.copy_(module.out_proj.bias)
         return ours
 
-    def _project(self, x: torch.Tensor, part: int) -> torch.Tensor:
-        """Project ``x`` with part ``part`` (0 = Q, 1 = K, 2 = V) and split the heads."""
-        rows = slice(part * self.d_model, (part + 1) * self.d_model)
+    def _project(self, x: torch.Tensor, first: int, count: int):
+        """Project ``x`` with ``count`` consecutive parts of the packed weight starting at
+        ``first`` (0 = Q, 1 = K, 2 = V) in one matmul, and split the heads.
+
+        Returns one ``(B, heads, T, d_head)`` tensor if ``count == 1``, else a tuple of them.
+        """
+        rows = slice(first * self.d_model, (first + count) * self.d_model)
         bias = None if self.in_proj_bias is None else self.in_proj_bias[rows]
-        y = F.linear(x, self.in_proj_weight[rows], bias)                 # (B, T, D)
-        return y.view(*x.shape[:2], self.n_heads, self.d_head).transpose(1, 2)  # (B, heads, T, d_head)
+        y = F.linear(x, self.in_proj_weight[rows], bias)                # (B, T, count * D)
+        y = y.view(*x.shape[:2], count, self.n_heads, self.d_head)      # (B, T, count, heads, d_head)
+        parts = y.permute(2, 0, 3, 1, 4).unbind(0)                      # count x (B, heads, T, d_head)
+        return parts[0] if count == 1 else parts
 
     def forward(self, query: torch.Tensor, key: torch.Tensor | None, value: torch.Tensor | None,
                 mask: torch.Tensor | None = None, need_weights: bool = True,
@@ -377,11 +383,20 @@ class MultiHeadAttention(nn.Module):
         if mask is not None:
             check_mask("mask", mask, (batch, self.n_heads, query.shape[1], t_k))
 
-        q = self._project(query, 0)                               # (B, heads, T_q, d_head)
         if reuse:
+            q = self._project(query, 0, 1)                        # (B, heads, T_q, d_head)
             k, v = cache.k, cache.v                               # (B, heads, T_k, d_head)
+        elif key is query and value is query:
+            # Self-attention: one matmul for Q, K and V, as PyTorch's module does.
+            q, k, v = self._project(query, 0, 3)                  # 3 x (B, heads, T, d_head)
+        elif value is key:
+            # Attention over a memory (cross-attention): one matmul for K and V.
+            q = self._project(query, 0, 1)                        # (B, heads, T_q, d_head)
+            k, v = self._project(key, 1, 2)                       # 2 x (B, heads, T_k, d_head)
         else:
-            k, v = self._project(key, 1), self._project(value, 2)  # (B, heads, T_new, d_head)
+            q = self._project(query, 0, 1)
+            k, v = self._project(key, 1, 1), self._project(value, 2, 1)
+        if not reuse:
             if cache is not None and not cache.static and cache.k is not None:
                 k = torch.cat([cache.k, k], dim=2)                # (B, heads, T_k, d_head)
                 v = torch.cat([cache.v, v], dim=2)

@@ -399,3 +399,18 @@ def test_public_names_are_exported():
     for name in ("causal_mask", "padding_mask", "scaled_dot_product_attention",
                  "AdditiveAttention", "KVCache", "MultiHeadAttention"):
         assert getattr(mt, name) is not None and name in mt.__all__
+
+
+def test_packed_projections_equal_separate_ones():
+    """Self-attention projects Q, K, V in one matmul and cross-attention K, V in one: the
+    results must equal three separate projections (inputs that are equal but not the same
+    tensor take the separate path)."""
+    torch.manual_seed(0)
+    mha = mt.MultiHeadAttention(16, 4).eval()
+    x, memory = torch.randn(2, 5, 16), torch.randn(2, 7, 16)
+    packed, _ = mha(x, x, x)
+    separate, _ = mha(x, x.clone(), x.clone())
+    assert torch.allclose(packed, separate, atol=1e-6)
+    packed, _ = mha(x, memory, memory)
+    separate, _ = mha(x, memory, memory.clone())
+    assert torch.allclose(packed, separate, atol=1e-6)
