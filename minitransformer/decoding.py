@@ -93,8 +93,11 @@ def _length_penalty(length: torch.Tensor, alpha: float) -> torch.Tensor:
 
 @torch.no_grad()
 def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: int,
-                eos_id: int, length_penalty: float = 0.6) -> torch.Tensor:
+                eos_id: int | None, length_penalty: float = 0.6) -> torch.Tensor:
     """Keep the ``beam_size`` most probable partial targets at every step.
+
+    ``eos_id=None`` never finishes a beam early (always ``max_len`` tokens, e.g. for timing),
+    as in :func:`greedy_decode`.
 
     Every step extends each of the ``beam_size`` beams of every source by every token and keeps
     the ``beam_size`` extensions with the highest total log-probability. A beam that produced
@@ -109,8 +112,6 @@ def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: 
     """
     _check_model(model)
     max_len, bos_id, eos_id = _check_ids(model, src, max_len, bos_id, eos_id)
-    if eos_id is None:
-        raise TypeError("eos_id must be an int for beam search, got None")
     vocab = model.config.tgt_vocab_size
     k = check_int("beam_size", beam_size, minimum=1, maximum=vocab)
     alpha = check_float("length_penalty", length_penalty, minimum=0.0)
@@ -139,7 +140,7 @@ def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: 
         cache.reorder(parent)
         ys = torch.cat([ys[parent], token[:, None]], dim=1)
         lengths = lengths[parent] + (~done[parent]).long()
-        done = done[parent] | (token == eos_id)
+        done = done[parent] if eos_id is None else done[parent] | (token == eos_id)
         if bool(done.all()):
             break
     ranked = scores / _length_penalty(lengths.view(b, k), alpha)  # (B, K)

@@ -139,3 +139,12 @@ def test_exact_match_compares_up_to_eos_only():
     assert mt.exact_match(predicted, target, EOS) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="target"):
         mt.exact_match(predicted, target[:2], EOS)
+
+
+def test_beam_search_without_eos_generates_exactly_max_len_tokens_like_greedy():
+    model = sharp_model(7)
+    src = sources(7)
+    beam = mt.beam_search(model, src, 3, 12, BOS, None)
+    assert beam.shape == (6, 12)
+    assert torch.equal(mt.beam_search(model, src, 1, 12, BOS, None),
+                       mt.greedy_decode(model, src, 12, BOS, None))
