@@ -84,8 +84,9 @@ def flops(step) -> int:
     return counter.get_total_flops()
 
 
-def run(quick: bool = False) -> list[dict]:
-    peak = matmul_peak_gflops()
+def run(quick: bool = False, peak: float | None = None) -> list[dict]:
+    """One row per length; ``peak`` is the machine's matmul GFLOP/s (measured if not given)."""
+    peak = matmul_peak_gflops() if peak is None else peak
     rows = []
     for length in (64,) if quick else LENGTHS:
         ours, reference = models(length)
