@@ -41,8 +41,14 @@ from .data import (
     make_batches,
     pad_batch,
 )
-from .decoding import beam_search, greedy_decode
-from .training import label_smoothed_cross_entropy, noam_lr, noam_scheduler
+from .decoding import beam_search, exact_match, greedy_decode
+from .training import (
+    label_smoothed_cross_entropy,
+    noam_lr,
+    noam_scheduler,
+    seq2seq_loss,
+    warmup_linear_scheduler,
+)
 from .transformer import (
     Decoder,
     DecoderCache,
@@ -53,6 +59,8 @@ from .transformer import (
     Transformer,
     TransformerConfig,
     count_parameters,
+    load_checkpoint,
+    save_checkpoint,
     sinusoidal_positions,
 )
 
@@ -91,7 +99,10 @@ __all__ = [
     "label_smoothed_cross_entropy",
     "noam_lr",
     "noam_scheduler",
+    "seq2seq_loss",
+    "warmup_linear_scheduler",
     "beam_search",
+    "exact_match",
     "greedy_decode",
     "Decoder",
     "DecoderCache",
@@ -102,5 +113,7 @@ __all__ = [
     "Transformer",
     "TransformerConfig",
     "count_parameters",
+    "load_checkpoint",
+    "save_checkpoint",
     "sinusoidal_positions",
 ]

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import check_float, check_int, check_token_ids, describe
+from ._validation import check_float, check_int, check_tensor, check_token_ids, describe
 from .attention import padding_mask
 
-__all__ = ["beam_search", "greedy_decode"]
+__all__ = ["beam_search", "exact_match", "greedy_decode"]
 
 
 def _check_model(model: object) -> None:
@@ -146,3 +146,22 @@ def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: 
     best = ranked.argmax(dim=-1) + torch.arange(b, device=src.device) * k
     keep = int(lengths[best].max())                             # longest chosen beam
     return ys[best, 1:keep + 1]                                 # (B, L)
+
+
+def exact_match(predicted: torch.Tensor, target: torch.Tensor, eos_id: int) -> float:
+    """Fraction of rows where ``predicted`` equals ``target`` up to and including the first
+    ``eos_id`` (whatever follows it, padding included, is ignored).
+
+    Shape:
+        predicted: ``(B, L)`` generated ids (no ``bos``); target: ``(B, T)`` reference ids
+        ending with ``eos_id`` (``Batch.tgt_out``).
+    """
+    check_tensor("predicted", predicted, shape=("B", "L"), dtype="int")
+    check_tensor("target", target, shape=(predicted.shape[0], "T"), dtype="int")
+    eos_id = check_int("eos_id", eos_id, minimum=0)
+    correct = 0
+    for p, t in zip(predicted.tolist(), target.tolist(), strict=True):
+        p = p[: p.index(eos_id) + 1] if eos_id in p else p
+        t = t[: t.index(eos_id) + 1] if eos_id in t else t
+        correct += p == t
+    return correct / max(len(predicted), 1)

@@ -217,3 +217,39 @@ register(
 
 
 # --- chapter 6 -----------------------------------------------------------------------------------
+
+
+def _positional_encoding_cases() -> list[tuple]:
+    return [(1, 2), (4, 6), (10, 16), (50, 5), (128, 64)]
+
+
+def _noam_lr_cases() -> list[tuple]:
+    return [(1, 512, 4000), (100, 512, 4000), (4000, 512, 4000), (4001, 512, 4000),
+            (100_000, 512, 4000), (7, 64, 10), (0, 512, 4000)]
+
+
+def _register_chapter_6() -> None:
+    from .training import noam_lr
+    from .transformer import sinusoidal_positions
+
+    register(
+        "positional_encoding",
+        description="positional_encoding(max_len, d_model) -> (max_len, d_model) tensor of "
+                    "the sinusoids of section 3.5 (sin on even, cos on odd dimensions)",
+        reference=sinusoidal_positions,
+        cases=_positional_encoding_cases,
+        hint="PE[pos, 2i] = sin(pos / 10000 ** (2i / d_model)), PE[pos, 2i+1] = cos(same "
+             "angle); for odd d_model the last column is a sine.",
+        atol=1e-5,
+    )
+    register(
+        "noam_lr",
+        description="noam_lr(step, d_model, warmup) -> the learning rate of Eq. (3), 0.0 at step 0",
+        reference=noam_lr,
+        cases=_noam_lr_cases,
+        hint="d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5); return 0.0 for step 0.",
+        atol=1e-12,
+    )
+
+
+_register_chapter_6()

@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 
 from ._validation import check_float, check_int
 
-__all__ = ["History", "label_smoothed_cross_entropy", "noam_lr", "noam_scheduler", "train"]
+__all__ = ["History", "label_smoothed_cross_entropy", "noam_lr", "noam_scheduler", "seq2seq_loss",
+           "train", "warmup_linear_scheduler"]
 
 
 @dataclass
@@ -210,3 +211,31 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor,
     loss = (1.0 - smoothing) * nll + smoothing * uniform
     loss = torch.where(keep, loss, torch.zeros_like(loss))
     return loss.sum() / keep.sum().clamp(min=1)
+
+
+def warmup_linear_scheduler(optimizer: torch.optim.Optimizer, warmup: int,
+                            total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Multiply the base rate by a linear warm-up over ``warmup`` steps, then a linear decay
+    to zero at ``total_steps``: a short-budget alternative to :func:`noam_scheduler`, whose
+    ``1 / sqrt(step)`` tail is still high when a small run ends."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    warmup = check_int("warmup", warmup, minimum=1)
+    total_steps = check_int("total_steps", total_steps, minimum=warmup + 1)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup,
+                                    max(0.0, (total_steps - step) / (total_steps - warmup))))
+
+
+def seq2seq_loss(smoothing: float = 0.1, pad_id: int = 0) -> Callable[[nn.Module, object], torch.Tensor]:
+    """A ``loss_fn`` for :func:`train` on translation batches ``(src, tgt_in, tgt_out)``
+    (``data.Batch``): label-smoothed cross-entropy of ``model(src, tgt_in)`` against
+    ``tgt_out``, padding ignored."""
+    smoothing = check_float("smoothing", smoothing, minimum=0.0, maximum=1.0)
+    pad_id = check_int("pad_id", pad_id, minimum=0)
+
+    def loss_fn(model: nn.Module, batch) -> torch.Tensor:
+        src, tgt_in, tgt_out = batch
+        return label_smoothed_cross_entropy(model(src, tgt_in), tgt_out, smoothing, pad_id)
+
+    return loss_fn

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +35,7 @@ from ._validation import check_float, check_int, check_mask, check_tensor, check
 from .attention import KVCache, MultiHeadAttention, causal_mask, padding_mask
 
 __all__ = [
+    "DATE_CHECKPOINT",
     "Decoder",
     "DecoderCache",
     "DecoderLayer",
@@ -43,6 +45,8 @@ __all__ = [
     "Transformer",
     "TransformerConfig",
     "count_parameters",
+    "load_checkpoint",
+    "save_checkpoint",
     "sinusoidal_positions",
 ]
 
@@ -566,3 +570,43 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+# --- 5. checkpoints -------------------------------------------------------------------------------
+
+#: The chapter-6 date translator, trained by ``scripts/train_dates.py`` (seed 0).
+DATE_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "date_transformer.pt"
+
+def save_checkpoint(model: Transformer, path, **extra: object) -> None:
+    """Save ``model``'s configuration and weights (plus plain-Python ``extra`` facts such as
+    the seed or the measured accuracy) to ``path``, loadable with ``weights_only=True``."""
+    if not isinstance(model, Transformer):
+        raise TypeError(f"model must be a Transformer, got {describe(model)}")
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    torch.save({"format": "minitransformer-transformer-v1",
+                "config": dict(vars(model.config)), "state_dict": state, "extra": extra}, path)
+
+
+def load_checkpoint(path) -> tuple[Transformer, dict]:
+    """Load a model saved by :func:`save_checkpoint`; returns ``(model in eval mode, extra)``.
+
+    Uses ``torch.load(..., weights_only=True)``: only tensors and plain containers are read,
+    never arbitrary pickled code. A missing, truncated or foreign file raises ``ValueError``
+    naming the path and the reason.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # corrupt or not a torch file: say so clearly
+        raise ValueError(f"cannot read checkpoint {path}: the file is corrupt or not a "
+                         f"minitransformer checkpoint ({type(error).__name__}: {error})") from None
+    if not isinstance(payload, dict) or payload.get("format") != "minitransformer-transformer-v1":
+        raise ValueError(f"checkpoint {path} is not a minitransformer Transformer checkpoint "
+                         f"(missing or unknown 'format' entry)")
+    try:
+        model = Transformer(TransformerConfig(**payload["config"]))
+        model.load_state_dict(payload["state_dict"])
+    except (TypeError, ValueError, RuntimeError, KeyError) as error:
+        raise ValueError(f"checkpoint {path} does not fit the Transformer: {error}") from None
+    return model.eval(), payload.get("extra", {})

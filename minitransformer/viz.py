@@ -175,5 +175,5 @@ def plot_attention_heads(weights, query_labels, key_labels, *,
         ax.set_title(f"head {i + 1}", fontsize=9)
         ax.grid(False)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="attention weight")
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(title, fontsize=11, y=1.03)
     return fig

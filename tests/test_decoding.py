@@ -131,3 +131,11 @@ def test_decoding_rejects_bad_arguments():
         mt.beam_search(model, src, 2, 5, BOS, EOS, length_penalty=-1.0)
     with pytest.raises(TypeError, match="eos_id"):
         mt.beam_search(model, src, 2, 5, BOS, None)
+
+
+def test_exact_match_compares_up_to_eos_only():
+    target = torch.tensor([[5, 6, EOS], [5, 6, EOS], [7, EOS, 0]])
+    predicted = torch.tensor([[5, 6, EOS, 9], [5, 7, EOS, 0], [7, EOS, 4, 4]])
+    assert mt.exact_match(predicted, target, EOS) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="target"):
+        mt.exact_match(predicted, target[:2], EOS)

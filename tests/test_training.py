@@ -184,3 +184,9 @@ def test_train_bad_arguments_name_the_argument():
         mt.train(model, batches, _mse, opt, clip_norm=-1.0)
     with pytest.raises(ValueError, match="batches"):
         mt.train(model, [], _mse, opt, progress=False)
+
+
+def test_noam_lr_exercise_accepts_the_reference_and_rejects_a_missing_warmup():
+    assert mt.exercises.check("noam_lr", mt.noam_lr, verbose=False)
+    assert not mt.exercises.check("noam_lr", lambda s, d, w: d ** -0.5 * max(s, 1) ** -0.5,
+                                  verbose=False)

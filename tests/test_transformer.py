@@ -275,3 +275,44 @@ def test_fully_masked_rows_give_no_nan():
     src = torch.zeros(1, 4, dtype=torch.long)   # all padding: no key to attend to
     out = model(src, torch.tensor([[1, 5]]))
     assert torch.isfinite(out).all()
+
+
+def test_checkpoint_round_trip_gives_the_same_outputs(tmp_path):
+    torch.manual_seed(8)
+    model = Transformer(small_config()).eval()
+    mt.save_checkpoint(model, tmp_path / "m.pt", seed=3)
+    loaded, extra = mt.load_checkpoint(tmp_path / "m.pt")
+    src, tgt = torch.randint(4, 23, (2, 5)), torch.randint(4, 19, (2, 3))
+    assert extra == {"seed": 3}
+    assert torch.equal(model(src, tgt), loaded(src, tgt))
+
+
+def test_corrupt_or_foreign_checkpoints_raise_a_clear_error(tmp_path):
+    torch.manual_seed(9)
+    mt.save_checkpoint(Transformer(small_config()), tmp_path / "m.pt")
+    data = (tmp_path / "m.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"cut\.pt.*corrupt"):
+        mt.load_checkpoint(tmp_path / "cut.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a minitransformer"):
+        mt.load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(FileNotFoundError):
+        mt.load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_positional_encoding_exercise_accepts_the_reference_and_rejects_zeros(capsys):
+    assert mt.exercises.check("positional_encoding", sinusoidal_positions, verbose=False)
+    assert not mt.exercises.check("positional_encoding", lambda m, d: torch.zeros(m, d))
+    assert "case 1" in capsys.readouterr().out
+
+
+def test_shipped_date_model_loads_safely_and_translates_unseen_dates():
+    model, facts = mt.load_checkpoint(mt.transformer.DATE_CHECKPOINT)
+    assert mt.transformer.DATE_CHECKPOINT.stat().st_size <= 5 * 2**20
+    assert facts["seed"] == 0 and facts["test_exact_match"] >= 0.99
+    tok = mt.date_tokenizer()
+    _, _, test = mt.date_splits(16000, 500, 1000, seed=0)
+    batch = mt.make_batches(test[:200], 200)[0]
+    out = mt.greedy_decode(model, batch.src, 11, tok.bos_id, tok.eos_id)
+    assert mt.exact_match(out, batch.tgt_out, tok.eos_id) >= 0.99
