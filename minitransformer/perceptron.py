@@ -273,10 +273,13 @@ class MLP:
         return y
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """Outputs ``(N, sizes[-1])`` (probabilities for ``loss="bce"``); caches activations.
+        """The network's outputs (probabilities for ``loss="bce"``); caches activations.
 
         The cache holds every layer's input ``a`` and pre-activation ``z``, which
         :meth:`backward` needs.
+
+        Shape:
+            X: ``(N, sizes[0])``, N examples; output: ``(N, sizes[-1])``.
         """
         a = self._inputs(X)
         act = _ACTIVATIONS[self.activation][0]

@@ -88,6 +88,12 @@ class RNNCell(nn.Module):
         return self._phi(z)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
+        """One time step: ``h' = φ(x W_ih^T + b_ih + h W_hh^T + b_hh)``, φ set by ``nonlinearity``.
+
+        Shape:
+            x: ``(B, I)`` the inputs of one step; h: ``(B, H)`` the previous hidden state
+            (zeros if None); output: ``(B, H)`` the new hidden state.
+        """
         check_tensor("x", x, shape=("B", self.input_size), dtype="float")
         if h is None:
             h = x.new_zeros(x.shape[0], self.hidden_size)
@@ -150,6 +156,14 @@ class RNN(nn.Module):
 
     def forward(self, x: torch.Tensor,
                 h0: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the whole sequence through every layer, one time step after another.
+
+        Shape:
+            x: ``(B, T, I)``, B sequences of T steps with I features; h0: ``(L, B, H)`` the
+            initial state of each of the L layers (zeros if None). Returns ``out``
+            ``(B, T, H)`` (the last layer's state at every step) and ``h_n`` ``(L, B, H)``
+            (every layer's state after step T), as ``torch.nn.RNN`` with ``batch_first=True``.
+        """
         check_tensor("x", x, shape=("B", "T", self.input_size), dtype="float")
         batch, length = x.shape[0], x.shape[1]
         if length == 0:

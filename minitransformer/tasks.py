@@ -54,6 +54,11 @@ class SequenceRegressor(nn.Module):
         self.readout = nn.Linear(hidden_size, check_int("out_features", out_features, minimum=1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """A prediction at every step.
+
+        Shape:
+            x: ``(B, T, I)``; output: ``(B, T, O)`` with O = ``out_features``.
+        """
         check_tensor("x", x, shape=("B", "T", None), dtype="float")
         out, _ = self.recurrent(x)                   # (B, T, H)
         return self.readout(out)                     # (B, T, O)
@@ -79,6 +84,11 @@ class SequenceClassifier(nn.Module):
         self.readout = nn.Linear(hidden_size, check_int("n_classes", n_classes, minimum=2))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class scores read from the hidden state after the last step.
+
+        Shape:
+            x: ``(B, T, I)``; output: logits ``(B, C)`` with C = ``n_classes``.
+        """
         check_tensor("x", x, shape=("B", "T", None), dtype="float")
         out, _ = self.recurrent(x)                   # (B, T, H)
         return self.readout(out[:, -1])              # (B, C)
