@@ -409,14 +409,14 @@ def draw_lstm_cell(ax=None, title="An LSTM cell: gates read $[h_{t-1}, x_t]$ and
 # chapter 6: the Transformer diagram and per-head attention maps
 
 
-def _box(ax, x, y, w, h, text, color, *, fontsize=8):
+def _block(ax, x, y, w, h, text, color, *, fontsize=8):
     from matplotlib.patches import FancyBboxPatch
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
                                 facecolor=color, edgecolor="black", linewidth=0.8, alpha=0.9))
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
-def _arrow(ax, x0, y0, x1, y1):
+def _link(ax, x0, y0, x1, y1):
     ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
                 arrowprops=dict(arrowstyle="->", linewidth=0.9, color="black"))
 
@@ -444,19 +444,19 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
         y = y0
         for name, color in names:
             if norm_first:
-                _box(ax, x, y, w, h * 0.8, "Norm", norm)
-                _arrow(ax, x, y + 0.25, x, y + 0.55)
+                _block(ax, x, y, w, h * 0.8, "Norm", norm)
+                _link(ax, x, y + 0.25, x, y + 0.55)
                 y += 0.8
-                _box(ax, x, y, w, h, name, color)
-                _arrow(ax, x, y + 0.3, x, y + 0.55)
+                _block(ax, x, y, w, h, name, color)
+                _link(ax, x, y + 0.3, x, y + 0.55)
                 y += 0.8
-                _box(ax, x, y, w, h * 0.8, "Add (residual)", "white")
+                _block(ax, x, y, w, h * 0.8, "Add (residual)", "white")
             else:
-                _box(ax, x, y, w, h, name, color)
-                _arrow(ax, x, y + 0.3, x, y + 0.55)
+                _block(ax, x, y, w, h, name, color)
+                _link(ax, x, y + 0.3, x, y + 0.55)
                 y += 0.8
-                _box(ax, x, y, w, h * 0.8, "Add & Norm", norm)
-            _arrow(ax, x, y + 0.25, x, y + 0.65)
+                _block(ax, x, y, w, h * 0.8, "Add & Norm", norm)
+            _link(ax, x, y + 0.25, x, y + 0.65)
             y += 0.9
         return y - 0.9
 
@@ -464,11 +464,11 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
     ex, dx = 2.5, 7.5
     for x, label in ((ex, "source tokens"), (dx, "target tokens (shifted right)")):
         ax.text(x, 0.3, label, ha="center", va="center", fontsize=8)
-        _arrow(ax, x, 0.5, x, 0.85)
-        _box(ax, x, 1.15, w, h, "Embedding × √d_model", emb)
-        _arrow(ax, x, 1.45, x, 1.85)
-        _box(ax, x, 2.15, w, h, "+ positional encoding", "white")
-        _arrow(ax, x, 2.45, x, 2.95)
+        _link(ax, x, 0.5, x, 0.85)
+        _block(ax, x, 1.15, w, h, "Embedding × √d_model", emb)
+        _link(ax, x, 1.45, x, 1.85)
+        _block(ax, x, 2.15, w, h, "+ positional encoding", "white")
+        _link(ax, x, 2.45, x, 2.95)
     enc_top = sublayers(ex, 3.3, [("Self-attention", attn), ("Feed-forward", ffn)])
     dec_top = sublayers(dx, 3.3, [("Masked self-attention", attn),
                                   ("Cross-attention", attn), ("Feed-forward", ffn)])
@@ -481,8 +481,8 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
         ax.text(x + side * (w / 2 + pad + 0.1), (2.95 + top) / 2, f"× {n_layers}",
                 ha="right" if side < 0 else "left", va="center", fontsize=10)
     if norm_first:
-        _box(ax, ex, enc_top + 1.0, w, h * 0.8, "Final Norm", norm)
-        _box(ax, dx, dec_top + 1.0, w, h * 0.8, "Final Norm", norm)
+        _block(ax, ex, enc_top + 1.0, w, h * 0.8, "Final Norm", norm)
+        _block(ax, dx, dec_top + 1.0, w, h * 0.8, "Final Norm", norm)
         enc_top, dec_top = enc_top + 1.0, dec_top + 1.0
     # memory: the encoder's output goes to every decoder layer's cross-attention
     cross_y = 3.3 + (2.5 if norm_first else 1.7)
@@ -493,8 +493,8 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
                 arrowprops=dict(arrowstyle="->", linewidth=1.2, color=PALETTE["red"]))
     ax.text(ex, y_m + 0.25, "memory (keys and values)", ha="center", fontsize=8,
             color=PALETTE["red"])
-    _arrow(ax, dx, dec_top + 0.3, dx, dec_top + 0.75)
-    _box(ax, dx, dec_top + 1.05, w, h, "Linear → softmax", out)
+    _link(ax, dx, dec_top + 0.3, dx, dec_top + 0.75)
+    _block(ax, dx, dec_top + 1.05, w, h, "Linear → softmax", out)
     ax.text(dx, dec_top + 1.75, "next-token probabilities", ha="center", fontsize=8)
     ax.set_ylim(0, dec_top + 2.1)
     return fig

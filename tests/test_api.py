@@ -28,3 +28,18 @@ def test_every_public_forward_documents_its_shapes():
             if "Shape" not in doc:
                 missing.append(name)
     assert missing == []
+
+
+def test_no_module_defines_a_top_level_name_twice():
+    """A second definition silently replaces the first (a merge hazard in shared modules)."""
+    import ast
+    import collections
+    from pathlib import Path
+
+    twice = []
+    for path in sorted(Path(mt.__file__).parent.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        names = collections.Counter(node.name for node in tree.body
+                                    if isinstance(node, (ast.FunctionDef, ast.ClassDef)))
+        twice += [f"{path.name}: {name}" for name, count in names.items() if count > 1]
+    assert twice == []
