@@ -74,3 +74,30 @@ def test_draw_mlp_caps_wide_layers_and_rejects_bad_sizes():
         mt.viz.draw_mlp([3])
     with pytest.raises(ValueError, match=r"sizes\[1\]"):
         mt.viz.draw_mlp([3, 0, 1])
+
+
+# --- chapters 2-6: every diagram and plot draws with a title ----------------------------------------
+
+def _title_of(result):
+    """The title of a returned Figure (its first titled Axes or suptitle) or Axes."""
+    if isinstance(result, Axes):
+        return result.get_title()
+    titles = [ax.get_title() for ax in result.axes if ax.get_title()]
+    suptitle = result._suptitle.get_text() if result._suptitle is not None else ""
+    return suptitle or (titles[0] if titles else "")
+
+
+@pytest.mark.parametrize("draw", [
+    lambda: mt.viz.draw_rnn(steps=3, title="RNN"),
+    lambda: mt.viz.draw_lstm_cell(title="LSTM"),
+    lambda: mt.viz.draw_transformer(n_layers=2, title="Transformer"),
+    lambda: mt.viz.draw_transformer(n_layers=2, norm_first=True, title="Transformer"),
+    lambda: mt.viz.plot_gradient_norms({"rnn": [1.0, 0.1, 0.01]}, title="Gradients"),
+    lambda: mt.viz.plot_attention_heads(np.full((2, 3, 4), 0.25), list("abc"), list("wxyz"),
+                                        title="Heads"),
+])
+def test_every_diagram_and_plot_draws_with_its_title(draw):
+    result = draw()
+    assert _title_of(result) != ""
+    figure = result.figure if isinstance(result, Axes) else result
+    assert len(figure.axes) >= 1
