@@ -1,0 +1,77 @@
+"""The chapters follow the book's conventions (CONTRIBUTING.md), checked without running them.
+
+Running them is nbval's job (``make nbval``); these checks catch a chapter that was committed
+with stray outputs, that forgot to seed, or that lost its exercises or citations.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+NOTEBOOKS = [ROOT / f"{entry['file']}.ipynb" for part in TOC["parts"]
+             for entry in part["chapters"] if (ROOT / f"{entry['file']}.ipynb").exists()]
+CHAPTERS = [nb for nb in NOTEBOOKS if nb.stem[:2].isdigit()]
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def test_toc_has_six_chapters_and_every_notebook_in_book_is_listed():
+    assert [nb.stem[:2] for nb in CHAPTERS] == ["01", "02", "03", "04", "05", "06"]
+    assert sorted(ROOT.glob("book/*.ipynb")) == sorted(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_outputs_are_stripped_except_cells_kept_on_purpose(path):
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] != "code" or not cell.get("outputs"):
+            continue
+        kept = cell["metadata"].get("keep_output") and \
+            "nbval-check-output" in cell["metadata"].get("tags", [])
+        assert kept, f"cell {i} has outputs but is not a kept nbval-check-output cell"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_starts_with_a_title_then_imports_the_package_and_seeds(path):
+    nb = cells(path)
+    first_md = next(c for c in nb if c["cell_type"] == "markdown")
+    assert re.search(rf"^# {int(path.stem[:2])}\. ", source(first_md), re.M), "no '# N. Title'"
+    first_code = source(next(c for c in nb if c["cell_type"] == "code"))
+    assert "import minitransformer as mt" in first_code
+    assert "mt.seed_everything(" in first_code
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_ends_with_exercises_with_hidden_solutions_and_an_auto_check(path):
+    text = "\n".join(source(c) for c in cells(path))
+    assert text.count("{exercise}") >= 2
+    assert "{solution}" in text and ":class: dropdown" in text
+    assert "mt.exercises.check(" in text
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_cites_papers_from_the_bibliography(path):
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "book/references.bib").read_text(), re.M))
+    cited = set()
+    for cell in cells(path):
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", source(cell)):
+            cited.update(k.strip() for k in group.split(","))
+    assert cited, "the chapter cites nothing"
+    assert cited <= keys, f"unknown keys: {sorted(cited - keys)}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_proves_a_result_in_a_checked_cell(path):
+    checked = [c for c in cells(path) if c["cell_type"] == "code"
+               and "nbval-check-output" in c["metadata"].get("tags", [])]
+    assert checked, "no nbval-check-output cell: no printed result is compared by the tests"
