@@ -117,10 +117,16 @@ class Seq2Seq(nn.Module):
             prev: ``(B,)`` the previous target token (``bos_id`` at the first step).
             logits: ``(B, tgt_vocab)``; weights: ``(B, T_src)``.
         """
+        check_token_ids("prev", prev, self.tgt_vocab, ndim=1)
+        if not isinstance(state, DecoderState):
+            raise TypeError(f"state must be the DecoderState from encode(), got {describe(state)}")
+        if prev.shape[0] != state.h.shape[0]:
+            raise ValueError(f"prev must have one token per sequence ({state.h.shape[0]}), "
+                             f"got {prev.shape[0]}")
         x = self.tgt_embed(prev)                                    # (B, emb)
         weights = None
         if self.attention is not None:
-            # the previous state s_{i-1} queries the encoder outputs (Bahdanau eq. 5-6)
+            # the previous state s_{i-1} queries the encoder outputs (section 3.1, Eqs. (5)-(6))
             context, weights = self.attention(state.h, state.memory, state.memory,
                                               state.mask)           # (B, hidden), (B, T_src)
             x = torch.cat([x, context], dim=-1)                     # (B, emb + hidden)

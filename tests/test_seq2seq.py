@@ -115,6 +115,13 @@ def test_seq2seq_rejects_bad_arguments_and_inputs():
         model.generate(_src(), max_len=0, bos_id=BOS, eos_id=EOS)
     with pytest.raises(ValueError, match="eos_id"):
         model.generate(_src(), max_len=3, bos_id=BOS, eos_id=9)
+    state = model.encode(_src())
+    with pytest.raises(ValueError, match="prev"):
+        model.decode_step(torch.tensor([1, 2]), state)
+    with pytest.raises(ValueError, match="prev"):
+        model.decode_step(torch.tensor([1, 2, 9]), state)
+    with pytest.raises(TypeError, match="state"):
+        model.decode_step(torch.tensor([1, 2, 3]), (state.h, state.c))
 
 
 def test_seq2seq_is_exported():
