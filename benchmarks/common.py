@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import torch
 
+import minitransformer as mt
+
 
 @dataclass
 class Comparison:
@@ -49,18 +51,6 @@ def compare(ours: Callable[[], object], reference: Callable[[], object], *, roun
                 fn()
             times.append((time.perf_counter() - start) / inner)
     return Comparison(statistics.median(a), statistics.median(b))
-
-
-def median_time(fn: Callable[[], object], *, rounds: int = 5, warmup: int = 1) -> float:
-    """Median seconds of ``fn()``."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def peak_memory_mb(setup: str, statements: dict[str, str]) -> dict[str, float]:
@@ -105,7 +95,7 @@ def matmul_peak_gflops(n: int = 1024, rounds: int = 9) -> float:
     """The machine's achieved float32 matmul rate (GFLOP/s) on an n x n product: a practical peak."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b  # warm-up
-    seconds = min(median_time(lambda: a @ b, rounds=1, warmup=0) for _ in range(rounds))  # best: a peak
+    seconds = min(mt.time_it(lambda: a @ b, repeats=1, warmup=0) for _ in range(rounds))  # best: a peak
     return 2 * n**3 / seconds / 1e9
 
 
@@ -125,5 +115,5 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Comparison", "compare", "machine", "matmul_peak_gflops", "median_time",
+__all__ = ["Comparison", "compare", "machine", "matmul_peak_gflops",
            "peak_memory_mb", "table"]

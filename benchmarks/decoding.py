@@ -16,7 +16,7 @@ import torch
 
 import minitransformer as mt
 
-from .common import compare, machine, median_time, table
+from .common import compare, machine, table
 
 VOCAB, BOS = 32, 1
 D_MODEL, HEADS, LAYERS, D_FF, BATCH, SRC_LEN = 128, 4, 2, 512, 8, 32
@@ -47,7 +47,7 @@ def run(quick: bool = False) -> dict:
     m, src = model(64), source()
     beam_rows = []
     for beam in (1, 2, 4, 8) if not quick else (1, 4):
-        seconds = median_time(lambda k=beam: mt.beam_search(m, src, k, 64, BOS, None), rounds=3)
+        seconds = mt.time_it(lambda k=beam: mt.beam_search(m, src, k, 64, BOS, None), repeats=3)
         beam_rows.append({"beam_size": beam, "seconds": seconds})
     for row in beam_rows:
         row["relative"] = row["seconds"] / beam_rows[0]["seconds"]
