@@ -526,10 +526,12 @@ class Transformer(nn.Module):
             raise ValueError(f"tgt reaches position {offset + t} but max_len is {c.max_len}")
         t_k = offset + t
         if tgt_mask is None:
-            # position offset + i may see positions 0 .. offset + i
-            tgt_mask = torch.ones(t, t_k, dtype=torch.bool, device=tgt.device).tril(offset)
             if cache is None:
                 tgt_mask = causal_mask(t, device=tgt.device) & padding_mask(tgt, c.pad_id)
+            elif t > 1:
+                # position offset + i may see positions 0 .. offset + i
+                tgt_mask = torch.ones(t, t_k, dtype=torch.bool, device=tgt.device).tril(offset)
+            # else: one new token may see every cached position: no mask (the fast path)
         else:
             check_mask("tgt_mask", tgt_mask, (b, c.n_heads, t, t_k))
         if memory_mask is not None:
