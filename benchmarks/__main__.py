@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import attention, book, decoding, lstm, transformer
+from . import attention, book, decoding, lstm, seq2seq, transformer
 from .common import machine
 
 
@@ -45,6 +45,9 @@ def main() -> None:
     section("Decoding: greedy with and without the key/value cache (target >= 3x at 128 "
             "tokens); beam search cost vs beam size")
     print(decoding.report(decoding.run(quick=args.quick)), flush=True)
+
+    section("Training step vs sequence length: chapter 6's Transformer vs chapter 5's attention LSTM")
+    print(seq2seq.report(seq2seq.run(quick=args.quick)), flush=True)
 
     if not args.quick:
         section("The book: execution time of each notebook (target: all in <= 8 min)")
