@@ -137,7 +137,25 @@ def _copy(ours: nn.Module, theirs: nn.Module) -> None:
             p.copy_(q)
 
 
-class EncoderLayer(nn.Module):
+def _check_layer_args(d_ff: object, dropout: object, norm_first: object) -> tuple[int, float]:
+    """The arguments both layer types share, checked at their public boundary."""
+    d_ff = check_int("d_ff", d_ff, minimum=1)
+    dropout = check_float("dropout", dropout, minimum=0.0, maximum=1.0)
+    if not isinstance(norm_first, bool):
+        raise TypeError(f"norm_first must be a bool, got {describe(norm_first)}")
+    return d_ff, dropout
+
+
+class _Sublayers(nn.Module):
+    """What encoder and decoder layers share: the position-wise feed-forward network,
+    ``FFN(x) = max(0, x W1 + b1) W2 + b2`` (Eq. 2, section 3.3), from the subclass's
+    ``linear1``, ``dropout`` and ``linear2``."""
+
+    def _ffn(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear2(self.dropout(F.relu(self.linear1(x))))  # (B, T, D)
+
+
+class EncoderLayer(_Sublayers):
     """One encoder layer (section 3.1): self-attention, then a feed-forward network.
 
     Post-norm (paper, default): ``x = LayerNorm(x + Dropout(Sublayer(x)))`` for each sublayer.
@@ -156,10 +174,7 @@ class EncoderLayer(nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.1,
                  norm_first: bool = False, layer_norm_eps: float = 1e-5):
         super().__init__()
-        d_ff = check_int("d_ff", d_ff, minimum=1)
-        dropout = check_float("dropout", dropout, minimum=0.0, maximum=1.0)
-        if not isinstance(norm_first, bool):
-            raise TypeError(f"norm_first must be a bool, got {describe(norm_first)}")
+        d_ff, dropout = _check_layer_args(d_ff, dropout, norm_first)
         self.self_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout)
         self.linear1 = nn.Linear(d_model, d_ff)     # W1, b1
         self.dropout = nn.Dropout(dropout)          # inside the FFN
@@ -182,9 +197,6 @@ class EncoderLayer(nn.Module):
         _copy(ours, module)
         return ours
 
-    def _ffn(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear2(self.dropout(F.relu(self.linear1(x))))  # (B, T, D)
-
     def _sa(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         return self.self_attn(x, x, x, mask, need_weights=False)[0]  # (B, T, D)
 
@@ -202,7 +214,7 @@ class EncoderLayer(nn.Module):
         return self.norm2(x + self.dropout2(self._ffn(x)))
 
 
-class DecoderLayer(nn.Module):
+class DecoderLayer(_Sublayers):
     """One decoder layer (section 3.1): masked self-attention, attention over the encoder's
     output ("memory", section 3.2.3), then a feed-forward network; each sublayer in a
     residual connection with layer normalisation, placed as in :class:`EncoderLayer`.
@@ -213,10 +225,7 @@ class DecoderLayer(nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.1,
                  norm_first: bool = False, layer_norm_eps: float = 1e-5):
         super().__init__()
-        d_ff = check_int("d_ff", d_ff, minimum=1)
-        dropout = check_float("dropout", dropout, minimum=0.0, maximum=1.0)
-        if not isinstance(norm_first, bool):
-            raise TypeError(f"norm_first must be a bool, got {describe(norm_first)}")
+        d_ff, dropout = _check_layer_args(d_ff, dropout, norm_first)
         self.self_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout)
         self.multihead_attn = MultiHeadAttention(d_model, n_heads, dropout=dropout)  # cross
         self.linear1 = nn.Linear(d_model, d_ff)
@@ -242,9 +251,6 @@ class DecoderLayer(nn.Module):
         ours.multihead_attn = MultiHeadAttention.from_torch(module.multihead_attn)
         _copy(ours, module)
         return ours
-
-    def _ffn(self, x: torch.Tensor) -> torch.Tensor:
-        return self.linear2(self.dropout(F.relu(self.linear1(x))))  # (B, T, D)
 
     def forward(self, x: torch.Tensor, memory: torch.Tensor,
                 tgt_mask: torch.Tensor | None = None, memory_mask: torch.Tensor | None = None,
