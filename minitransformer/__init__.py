@@ -3,12 +3,13 @@
 The package behind the book. Every chapter does ``import minitransformer as mt``; the public
 names below are the whole API. Conventions: batch first (tokens ``(B, T)``, activations
 ``(B, T, D)``); boolean masks with ``True`` meaning "may attend"; ``mt.seed_everything`` for
-reproducible runs.
+reproducible runs. Importing the package changes no global state: the book's plot style is
+opted into with ``mt.viz.use_style()``.
 """
 
 from . import data, exercises, viz
 from .training import History, train
-from .utils import seed_everything, time_it
+from .utils import read_results, record_result, seed_everything, seed_from_env, time_it
 
 # --- chapter 1: perceptrons and MLPs ---------------------------------------------------------
 # isort: split
@@ -78,7 +79,10 @@ __all__ = [
     "History",
     "data",
     "exercises",
+    "read_results",
+    "record_result",
     "seed_everything",
+    "seed_from_env",
     "time_it",
     "train",
     "viz",

@@ -184,8 +184,9 @@ register(
                 "rule with prediction 1 if w·x + b > 0 else 0.",
     reference=_perceptron.perceptron_update,
     cases=_perceptron_update_cases,
-    hint="predict y_hat = 1 if w·x + b > 0 else 0, then w + lr*(y - y_hat)*x and "
-         "b + lr*(y - y_hat); a correct prediction changes nothing.",
+    hint="predict first with the chapter's threshold rule; only a wrong prediction moves "
+         "the weights, towards x when the answer should have been 1 and away from it otherwise, "
+         "scaled by the learning rate. The bias moves like a weight whose input is always 1.",
 )
 
 
@@ -205,7 +206,8 @@ register(
                 "elementwise.",
     reference=_perceptron.sigmoid_backward,
     cases=_sigmoid_backward_cases,
-    hint="with s = 1 / (1 + exp(-z)), ds/dz = s * (1 - s); multiply by grad_out (chain rule).",
+    hint="write the sigmoid's derivative in terms of the sigmoid itself (the chapter derives "
+         "it), then apply the chain rule elementwise.",
     atol=1e-9,
 )
 
@@ -225,8 +227,9 @@ register(
                 "z = x @ weight.T + b, with grad_out (N, out), x (N, in), weight (out, in).",
     reference=_perceptron.linear_backward,
     cases=_linear_backward_cases,
-    hint="grad_x = grad_out @ weight, grad_weight = grad_out.T @ x, grad_bias = grad_out summed "
-         "over the batch (axis 0); check each shape against its parameter's shape.",
+    hint="each gradient has the shape of the thing it is the gradient of. Write one element of "
+         "z as a sum, differentiate it by one element of x, of weight and of b, and recognise a "
+         "matrix product or a sum over the batch.",
     atol=1e-9,
 )
 
@@ -258,8 +261,9 @@ register(
                 "of an Elman RNN with tanh (chapter 2).",
     reference=_rnn_step_reference,
     cases=_rnn_step_cases,
-    hint="weights are stored (out_features, in_features) as in nn.RNN: use x @ weight_ih.T, "
-         "h @ weight_hh.T, add the bias, then squash with torch.tanh.",
+    hint="weights are stored (out_features, in_features) as in nn.RNN, so each is applied "
+         "transposed; add the input and hidden contributions and the bias before the squashing "
+         "nonlinearity.",
     atol=1e-5,
 )
 
@@ -283,8 +287,8 @@ register(
                 "the per-step growth factor of a linear RNN's gradients (chapter 3).",
     reference=_spectral_radius_reference,
     cases=_spectral_radius_cases,
-    hint="eigenvalues of a real matrix can be complex: use torch.linalg.eigvals and take the "
-         "largest absolute value; the largest singular value (matrix norm) is only an upper bound.",
+    hint="eigenvalues of a real matrix can be complex, so compare their absolute values; the "
+         "largest singular value (the matrix norm) is only an upper bound on what you want.",
     atol=1e-4,
 )
 
@@ -320,9 +324,9 @@ def _register_chapter_4() -> None:
                     "(h_new, c_new): one LSTM step, gates stacked in PyTorch's order i, f, g, o",
         reference=lstm_cell_step,
         cases=_lstm_cell_step_cases,
-        hint="split weight_ih (4H, I) and weight_hh (4H, H) into four (H, .) blocks in the order "
-             "i, f, g, o; sigmoid for i, f, o and tanh for g; c_new = f * c + i * g and "
-             "h_new = o * tanh(c_new). The biases may be None.",
+        hint="the four gates are stacked in one (4H, ...) weight in PyTorch's order i, f, g, "
+             "o; the chapter's equations say which gate takes which nonlinearity and how the new "
+             "cell state mixes the old one with the candidate. The biases may be None.",
         atol=1e-5,
     )
 
@@ -361,8 +365,8 @@ register(
                 "attend to key j (j <= i).",
     reference=lambda size: torch.ones(size, size, dtype=torch.bool).tril(),
     cases=_causal_mask_cases,
-    hint="position i may look at itself and the past: the lower triangle including the "
-         "diagonal (torch.tril), as a bool tensor.",
+    hint="query i may look at itself and at every earlier key, never a later one: which "
+         "triangle of the matrix is that, and does it include the diagonal?",
 )
 
 register(
@@ -371,8 +375,8 @@ register(
                 "keys; rows with no allowed key are all zeros.",
     reference=_attention_weights_reference,
     cases=_attention_weights_cases,
-    hint="scale the scores by 1/sqrt(d_k) (d_k = q.shape[-1]), fill blocked scores with "
-         "-inf before the softmax, and zero the rows where the mask allows nothing.",
+    hint="follow Eq. (1) of the chapter as far as the weights; blocked keys must get exactly "
+         "zero weight, and a row with no allowed key must come out as zeros, not NaN.",
 )
 
 
@@ -398,8 +402,8 @@ def _register_chapter_6() -> None:
                     "the sinusoids of section 3.5 (sin on even, cos on odd dimensions)",
         reference=sinusoidal_positions,
         cases=_positional_encoding_cases,
-        hint="PE[pos, 2i] = sin(pos / 10000 ** (2i / d_model)), PE[pos, 2i+1] = cos(same "
-             "angle); for odd d_model the last column is a sine.",
+        hint="section 3.5 gives one frequency per pair of dimensions: even columns take the sine "
+             "and odd columns the cosine of the same angle. Mind an odd d_model.",
         atol=1e-5,
     )
     register(
@@ -407,7 +411,8 @@ def _register_chapter_6() -> None:
         description="noam_lr(step, d_model, warmup) -> the learning rate of Eq. (3), 0.0 at step 0",
         reference=noam_lr,
         cases=_noam_lr_cases,
-        hint="d_model ** -0.5 * min(step ** -0.5, step * warmup ** -1.5); return 0.0 for step 0.",
+        hint="Eq. (3) is the smaller of two power laws of the step, one rising during warm-up and "
+             "one decaying after it, scaled by a power of d_model; step 0 must not divide by zero.",
         atol=1e-12,
     )
 

@@ -462,7 +462,9 @@ class Transformer(nn.Module):
     def _init_weights(self) -> None:
         # Embeddings ~ N(0, 1/d_model): times sqrt(d_model) (section 3.4) they have unit
         # variance, the scale of the positional sinusoids. Matrices: Xavier-uniform.
-        for emb in {self.src_embed, self.tgt_embed}:
+        # A fixed order (source, then target; once if shared), never a set: a set's order
+        # follows memory addresses, and a fixed seed must fix the model.
+        for emb in dict.fromkeys((self.src_embed, self.tgt_embed)):
             nn.init.normal_(emb.weight, std=self.config.d_model ** -0.5)
             with torch.no_grad():
                 emb.weight[self.config.pad_id].zero_()
@@ -502,8 +504,8 @@ class Transformer(nn.Module):
             check_mask("src_mask", src_mask, (b, self.config.n_heads, s, s))
         return self.encoder(self._embed(self.src_embed, src), src_mask)
 
-    def decode(self, tgt: torch.Tensor, memory: torch.Tensor,
-               memory_mask: torch.Tensor | None = None, tgt_mask: torch.Tensor | None = None,
+    def decode(self, tgt: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None,
+               tgt_mask: torch.Tensor | None = None,
                cache: DecoderCache | None = None, need_weights: bool = False,
                ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """Next-token logits for every position of ``tgt``, given the encoder's ``memory``.
@@ -514,8 +516,9 @@ class Transformer(nn.Module):
 
         Shape:
             tgt: ``(B, T)`` token ids; memory: ``(B, S, D)``;
-            memory_mask: bool broadcastable to ``(B, heads, T, S)``, e.g.
-            ``padding_mask(src, pad_id)`` (default: attend to every memory position);
+            memory_mask: bool broadcastable to ``(B, heads, T, S)``, required: pass
+            ``padding_mask(src, pad_id)`` as :meth:`forward` does, so the two paths attend to
+            the same positions (``None`` explicitly: every memory position, no padding);
             tgt_mask: bool broadcastable to ``(B, heads, T, T)`` (``(B, heads, T, T_cached)``
             with a cache), default causal, plus target padding without a cache;
             output: logits ``(B, T, V_tgt)``, and with ``need_weights`` the cross-attention

@@ -38,7 +38,11 @@ PALETTE = {
 
 
 def use_style() -> None:
-    """Apply the book's plotting style (called on import; safe to call again)."""
+    """Apply the book's plotting style to matplotlib's global settings.
+
+    Nothing calls this on import: importing the package leaves the reader's matplotlib
+    settings alone. Each chapter opts in once, in its first cell; safe to call again.
+    """
     plt.rcParams.update({
         "figure.figsize": (6.4, 4.0),
         "figure.dpi": 100,
@@ -53,8 +57,6 @@ def use_style() -> None:
         "legend.frameon": False,
     })
 
-
-use_style()
 
 # --- chapter 1 ----------------------------------------------------------------------------------
 

@@ -56,10 +56,11 @@ def test_cache_accepts_a_prefix_of_several_tokens_then_single_steps():
     src = sources(3)
     tokens = torch.randint(3, 20, (6, 6))
     memory = model.encode(src)
-    full = model.decode(tokens, memory)
+    mask = mt.padding_mask(src, 0)
+    full = model.decode(tokens, memory, mask)
     cache = model.decoder.new_cache()
-    first = model.decode(tokens[:, :4], memory, cache=cache)
-    rest = [model.decode(tokens[:, t:t + 1], memory, cache=cache) for t in (4, 5)]
+    first = model.decode(tokens[:, :4], memory, mask, cache=cache)
+    rest = [model.decode(tokens[:, t:t + 1], memory, mask, cache=cache) for t in (4, 5)]
     assert (torch.cat([first, *rest], dim=1) - full).abs().max().item() < 1e-5
 
 

@@ -70,3 +70,16 @@ def test_check_rejects_unknown_names_and_non_callables():
 
 def test_chapter_1_exercises_are_registered():
     assert {"perceptron_update", "sigmoid_backward", "linear_backward"} <= set(mt.exercises.names())
+
+
+# What a formula or a line of code looks like: a hint that holds one gives the answer away.
+FORMULA = ("=", "**", "@", "torch.", "np.", "exp(", "sqrt(", " * ", " / ", "tril", "triu")
+
+
+@pytest.mark.parametrize("name", mt.exercises.names())
+def test_hints_point_the_way_without_printing_the_formula(name, capsys):
+    hint = mt.exercises._get(name).hint
+    assert not [f for f in FORMULA if f in hint], f"{name}'s hint gives a formula: {hint!r}"
+    # What a reader sees on a wrong answer: the hint is the only guidance printed.
+    assert mt.exercises.check(name, lambda *args: None) is False
+    assert hint in capsys.readouterr().out

@@ -48,7 +48,21 @@ def test_chapter_starts_with_a_title_then_imports_the_package_and_seeds(path):
     assert re.search(rf"^# {int(path.stem[:2])}\. ", source(first_md), re.M), "no '# N. Title'"
     first_code = source(next(c for c in nb if c["cell_type"] == "code"))
     assert "import minitransformer as mt" in first_code
-    assert "mt.seed_everything(" in first_code
+    assert "SEED = mt.seed_from_env()" in first_code, "the seed must come from the environment"
+    assert "mt.seed_everything(SEED)" in first_code
+
+
+# A seed written as a number: seed=3, manual_seed(0), seed_everything(1), default_rng(2), ...
+LITERAL_SEED = re.compile(r"(\bseed\s*=\s*|manual_seed\(\s*|seed_everything\(\s*|"
+                          r"default_rng\(\s*|random\.seed\(\s*)\d")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_literal_seeds_every_seed_derives_from_the_chapter_seed(path):
+    found = [f"cell {i}: {line.strip()}" for i, cell in enumerate(cells(path))
+             if cell["cell_type"] == "code"
+             for line in source(cell).splitlines() if LITERAL_SEED.search(line)]
+    assert not found, "literal seeds (derive them from SEED, e.g. SEED + 1):\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

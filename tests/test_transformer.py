@@ -191,6 +191,35 @@ def test_encode_then_decode_equals_forward():
     assert torch.allclose(model.decode(tgt, memory, mt.padding_mask(src, 0)), model(src, tgt))
 
 
+def test_decode_requires_the_memory_mask_so_it_cannot_silently_attend_to_padding():
+    # forward masks source padding; a decode that defaulted to "attend everywhere" differed
+    # from it on padded sources. The mask is now a required argument.
+    torch.manual_seed(7)
+    model = Transformer(small_config()).eval()
+    src = torch.tensor([[5, 6, 0, 0], [8, 9, 10, 11]])
+    tgt = torch.tensor([[1, 5, 6], [1, 7, 8]])
+    memory = model.encode(src)
+    with pytest.raises(TypeError, match="memory_mask"):
+        model.decode(tgt, memory)
+    unmasked = model.decode(tgt, memory, None)
+    assert (unmasked[0] - model(src, tgt)[0]).abs().max() > 1e-4  # padding changes row 0
+    assert torch.allclose(unmasked[1], model(src, tgt)[1], atol=1e-6)  # no padding in row 1
+
+
+def test_a_fixed_seed_initialises_separate_embeddings_in_a_fixed_order():
+    # Source first, then target, each N(0, 1/d_model) with the padding row zeroed: drawn
+    # here explicitly in that order from the same seed, they must equal the model's.
+    config = small_config()
+    model = Transformer(config)
+    torch.manual_seed(11)
+    model._init_weights()
+    torch.manual_seed(11)
+    for emb in (model.src_embed, model.tgt_embed):
+        expected = torch.empty_like(emb.weight).normal_(std=config.d_model ** -0.5)
+        expected[config.pad_id] = 0.0
+        assert torch.equal(emb.weight, expected)
+
+
 # The paper's Table 3: base 65 M parameters, big 213 M (shared 37000-token vocabulary).
 # Ours: 63,082,496 and 214,245,376. The embedding (37000 x d_model, shared three ways) and
 # 6 + 6 layers account for all of them; the paper's rounding and exact vocabulary size are
