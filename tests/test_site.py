@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -30,6 +31,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+# A Markdown table's rule line (|---|---| or | :--- | ---: |) seen as text on a page.
+RAW_TABLE_RULE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
 
 
 def toc_pages() -> list[str]:
@@ -142,3 +145,22 @@ def test_mathjax_is_served_by_the_site_itself(server):
     assert "_static/mathjax/tex-chtml.js" in html
     assert "cdn.jsdelivr.net" not in html
     assert (HTML / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+@pytest.mark.parametrize("page_name", toc_pages())
+def test_tables_render_and_code_fits_the_page(server, browser, page_name):
+    """No Markdown table left as raw pipes; no code or output block that scrolls sideways."""
+    page, _ = open_page(browser, f"{server}/{page_name}.html")
+    try:
+        text = page.locator("main").inner_text()
+        raw = [line for line in text.splitlines() if RAW_TABLE_RULE.search(line)]
+        assert not raw, f"a Markdown table shows as raw text: {raw[:3]}"
+        wide = page.evaluate(
+            "Array.from(document.querySelectorAll('main pre'))"
+            ".filter(el => el.scrollWidth > el.clientWidth + 1)"
+            ".map(el => el.textContent.split('\\n').reduce("
+            "(a, b) => (b.length > a.length ? b : a), '').slice(0, 120))")
+        assert not wide, f"{len(wide)} code/output block(s) scroll sideways; longest lines: {wide[:3]}"
+    finally:
+        page.close()
+
