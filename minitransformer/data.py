@@ -176,7 +176,9 @@ def _parts(d: _dt.date) -> tuple[str, str, str, str]:
     return MONTHS[d.month - 1], MONTHS[d.month - 1][:3], WEEKDAYS[d.weekday()], WEEKDAYS[d.weekday()][:3]
 
 
-#: The human formats, by name: each turns a ``datetime.date`` into a string.
+#: The human formats by name; each turns a ``datetime.date`` into a string.
+#:
+#: :meta hide-value:
 DATE_FORMATS: dict[str, Callable[[_dt.date], str]] = {
     "short_weekday": lambda d: f"{_parts(d)[3]} {d.day} {_parts(d)[0]} {d.year}",      # Tue 3 March 1987
     "slash_2digit": lambda d: f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}",          # 03/03/87

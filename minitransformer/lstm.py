@@ -294,7 +294,7 @@ class LSTM(nn.Module):
         For each layer, the input projection ``x_t W_ih^T + b`` of every time step is one big
         matrix product before the loop; inside the loop, one product ``h W_hh^T`` gives all
         four gates at once, and the three sigmoid gates share one call. The loop and its
-        backward pass are written by hand (:class:`_LSTMLayer`), so autograd records one
+        backward pass are written by hand (``_LSTMLayer``), so autograd records one
         operation per layer instead of about ten per step.
 
         Shape:

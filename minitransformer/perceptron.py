@@ -69,7 +69,7 @@ def _check_labels(name: str, y: object, n: int) -> np.ndarray:
 # --- building blocks ------------------------------------------------------------------------------
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function 1 / (1 + exp(-z)), computed without overflow for large |z|."""
+    """The logistic function 1 / (1 + exp(-z)), computed without overflow for large ``|z|``."""
     out = np.empty_like(z, dtype=np.float64)
     pos = z >= 0
     out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))

@@ -201,7 +201,9 @@ class EncoderLayer(_Sublayers):
         return self.self_attn(x, x, x, mask, need_weights=False)[0]  # (B, T, D)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Shape:
+        """Self-attention then the feed-forward network, each in a residual sublayer.
+
+        Shape:
             x: ``(B, T, D)``; mask: bool, True = may attend, broadcastable to
             ``(B, heads, T, T)``, e.g. ``padding_mask(src, pad_id)`` ``(B, 1, 1, T)``;
             output: ``(B, T, D)``.
@@ -256,7 +258,9 @@ class DecoderLayer(_Sublayers):
                 tgt_mask: torch.Tensor | None = None, memory_mask: torch.Tensor | None = None,
                 cache: tuple[KVCache, KVCache] | None = None, need_weights: bool = False,
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Shape:
+        """Masked self-attention, attention over ``memory``, then the feed-forward network.
+
+        Shape:
             x: ``(B, T, D)`` the target so far (with ``cache``: only the new positions);
             memory: ``(B, S, D)`` the encoder's output;
             tgt_mask: bool broadcastable to ``(B, heads, T, T)`` (usually causal; with a
@@ -305,7 +309,11 @@ class Encoder(nn.Module):
         self.norm = nn.LayerNorm(d_model, eps=layer_norm_eps) if norm_first else nn.Identity()
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Shape: x ``(B, S, D)``, mask broadcastable to ``(B, heads, S, S)``; output ``(B, S, D)``."""
+        """Run ``x`` through every layer in turn (then the final norm, if pre-norm).
+
+        Shape:
+            x ``(B, S, D)``, mask broadcastable to ``(B, heads, S, S)``; output ``(B, S, D)``.
+        """
         for layer in self.layers:
             x = layer(x, mask)
         return self.norm(x)
@@ -350,8 +358,13 @@ class Decoder(nn.Module):
                 tgt_mask: torch.Tensor | None = None, memory_mask: torch.Tensor | None = None,
                 cache: DecoderCache | None = None, need_weights: bool = False,
                 ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
-        """Shape: x ``(B, T, D)``, memory ``(B, S, D)``; output ``(B, T, D)`` and, with
-        ``need_weights``, a list (one per layer) of cross-attention weights ``(B, heads, T, S)``."""
+        """Run ``x`` through every layer in turn, each attending to ``memory``.
+
+        Shape:
+            x ``(B, T, D)``, memory ``(B, S, D)``; output ``(B, T, D)`` and, with
+            ``need_weights``, a list (one per layer) of cross-attention weights
+            ``(B, heads, T, S)``.
+        """
         weights = []
         for i, layer in enumerate(self.layers):
             out = layer(x, memory, tgt_mask, memory_mask,

@@ -26,7 +26,7 @@ __all__ = [
     "plot_attention_heads",
 ]
 
-#: Colours used across the book: one per role, so a reader learns them once.
+#: Colours used across the book, one per role, so a reader learns them once.
 PALETTE = {
     "blue": "#1f77b4",
     "orange": "#ff7f0e",

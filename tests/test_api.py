@@ -1,8 +1,37 @@
 """The public API: every exported name exists and every public callable documents itself."""
 
+import importlib
 import inspect
+import pkgutil
+from pathlib import Path
+
+import pytest
 
 import minitransformer as mt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def public_modules() -> list[str]:
+    """The package's modules a reader may import (``_validation`` and the like excluded)."""
+    return sorted(m.name for m in pkgutil.iter_modules(mt.__path__) if not m.name.startswith("_"))
+
+
+def documented_objects():
+    """``(qualified name, object)`` for every name in each module's ``__all__`` and every
+    public method or property with a docstring defined on those classes: what the package
+    reference (book/reference/) must show."""
+    for module_name in public_modules():
+        module = importlib.import_module(f"minitransformer.{module_name}")
+        for name in module.__all__:
+            obj = getattr(module, name)
+            yield f"minitransformer.{module_name}.{name}", obj
+            if inspect.isclass(obj) and obj.__name__ == name:  # an alias shows as "alias of"
+                for attr, member in vars(obj).items():
+                    function = getattr(member, "__func__", member)  # classmethod, staticmethod
+                    if (not attr.startswith("_") and function.__doc__
+                            and (inspect.isfunction(function) or isinstance(member, property))):
+                        yield f"minitransformer.{module_name}.{name}.{attr}", function
 
 
 def test_every_name_in_all_is_importable():
@@ -43,3 +72,32 @@ def test_no_module_defines_a_top_level_name_twice():
                                     if isinstance(node, (ast.FunctionDef, ast.ClassDef)))
         twice += [f"{path.name}: {name}" for name, count in names.items() if count > 1]
     assert twice == []
+
+
+def test_every_module_has_a_reference_page_listed_in_the_toc():
+    """book/reference/<module>.md documents each public module, and the book lists it."""
+    toc = (ROOT / "_toc.yml").read_text()
+    index = (ROOT / "book" / "reference" / "index.md").read_text()
+    problems = []
+    for name in public_modules():
+        page = ROOT / "book" / "reference" / f"{name}.md"
+        if not page.exists() or f".. automodule:: minitransformer.{name}\n" not in page.read_text():
+            problems.append(f"book/reference/{name}.md does not run automodule on it")
+        if f"- file: book/reference/{name}\n" not in toc:
+            problems.append(f"_toc.yml does not list book/reference/{name}")
+        if f"\n   {name}\n" not in index:
+            problems.append(f"the module table in book/reference/index.md lacks {name}")
+    assert problems == []
+
+
+def test_every_shape_section_renders_as_a_section():
+    """A 'Shape:' heading napoleon does not see (not alone on its line, or its body not
+    indented) would show in the reference as running text instead of a Shape section."""
+    napoleon = pytest.importorskip("sphinx.ext.napoleon")
+    config = napoleon.Config(napoleon_custom_sections=["Shape"])
+    flat = []
+    for name, obj in documented_objects():
+        doc = inspect.getdoc(obj) or ""
+        if "Shape:" in doc and ".. rubric:: Shape" not in str(napoleon.GoogleDocstring(doc, config)):
+            flat.append(name)
+    assert flat == []

@@ -102,11 +102,16 @@ def open_page(browser, url: str):
     return page, problems
 
 
-def test_toc_lists_intro_chapters_and_references():
+def is_reference(page: str) -> bool:
+    return page.startswith("book/reference/")
+
+
+def test_toc_lists_intro_chapters_reference_and_references():
     pages = toc_pages()
     assert pages[0] == "book/intro"
     assert "book/references" in pages
     assert sum(is_chapter(p) for p in pages) >= 1
+    assert "book/reference/index" in pages and sum(is_reference(p) for p in pages) >= 2
 
 
 @pytest.mark.parametrize("page_name", toc_pages())
@@ -164,3 +169,36 @@ def test_tables_render_and_code_fits_the_page(server, browser, page_name):
     finally:
         page.close()
 
+
+def test_reference_documents_every_public_name(server):
+    """Each module's page has an entry (an anchor a chapter can link to) for every name in
+    the module's ``__all__`` and every documented public method of those classes."""
+    from test_api import documented_objects
+
+    missing = []
+    for name, _ in documented_objects():
+        module = name.split(".")[1]
+        html = (HTML / "book" / "reference" / f"{module}.html").read_text()
+        if f'id="{name}"' not in html:
+            missing.append(name)
+    assert missing == []
+
+
+def test_reference_renders_shape_sections(server):
+    """The docstrings' "Shape:" sections come out as sections (napoleon's custom section)."""
+    html = (HTML / "book" / "reference" / "attention.html").read_text()
+    assert html.count('<p class="rubric">Shape</p>') >= 3
+
+
+@pytest.mark.parametrize("page_name", toc_pages())
+def test_footer_states_licences_and_the_pinned_versions(server, page_name):
+    """Every page says how it may be reused and what built it, with the versions in
+    requirements.txt (written into the footer at build time by book/_ext/build_info.py)."""
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (ROOT / "requirements.txt").read_text(),
+                           flags=re.MULTILINE))
+    html = (HTML / f"{page_name}.html").read_text()
+    footer = html[html.index('<footer class="bd-footer-content'):]
+    assert "CC BY 4.0" in footer and "MIT" in footer
+    for label, name in (("PyTorch", "torch"), ("Jupyter Book", "jupyter-book")):
+        assert f"{label} {pins[name]}" in footer, f"the footer lacks {label} {pins[name]}"
+    assert re.search(r"Python 3\.\d+\.\d+", footer)
