@@ -42,12 +42,12 @@ def lstm_cell_step(
     bias_ih: torch.Tensor | None = None,
     bias_hh: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """One LSTM time step, written gate by gate as in the equations (readable, not fast).
+    """One LSTM time step, gate by gate as in the equations (readable, not fast).
 
     Shape:
-        x: ``(B, I)`` input at this step; h, c: ``(B, H)`` previous hidden and cell state;
-        weight_ih: ``(4H, I)``; weight_hh: ``(4H, H)``; bias_ih, bias_hh: ``(4H,)`` or None.
-        Returns ``(h_new, c_new)``, each ``(B, H)``.
+        x: ``(B, I)`` input at this step; h, c: ``(B, H)`` previous hidden and cell
+        state; weight_ih: ``(4H, I)``; weight_hh: ``(4H, H)``; bias_ih, bias_hh:
+        ``(4H,)`` or None. Returns ``(h_new, c_new)``, each ``(B, H)``.
     """
     W_ii, W_if, W_ig, W_io = weight_ih.chunk(4, dim=0)  # each (H, I)
     W_hi, W_hf, W_hg, W_ho = weight_hh.chunk(4, dim=0)  # each (H, H)
@@ -257,8 +257,10 @@ class LSTM(nn.Module):
 
         With PyTorch's initialisation the forget gate starts near ``sigmoid(0) = 0.5``, so the
         cell state halves at every step and a memory fades before training can make use of
-        it. A positive bias (Gers, Schmidhuber and Cummins 2000, section 2; 1 or 2 is common)
-        keeps the memory open from the start. Sets the forget block of ``bias_ih_l{k}`` to
+        it. A positive bias keeps the memory open from the start: Gers, Schmidhuber and
+        Cummins (2000), who introduced the forget gate, started it with positive biases, and
+        Jozefowicz, Zaremba and Sutskever (2015) recommend 1. Chapter 4 measures 1, 2 and 3
+        on its long-range task, where only 3 learned a 40-step memory in every seed tried. Sets the forget block of ``bias_ih_l{k}`` to
         ``value`` and that of ``bias_hh_l{k}`` to 0 (their sum is what the gate sees);
         returns the LSTM itself so it can be chained after the constructor.
         """

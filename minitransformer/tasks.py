@@ -132,11 +132,11 @@ def train_long_range(
 
     Measured with the defaults and hidden size 32: the package's tanh :class:`~minitransformer.rnn.RNN` reaches
     100 % at lengths 5, 10 and 20, about 50 % at 30 and chance (25 %) at 40 and 60 (seeds 0, 1
-    and 2 all at chance for 40 and 60), while ``nn.LSTM(8, 32, batch_first=True)`` with its
-    forget-gate bias set to 2 reaches 100 % at lengths 40 and 60 with the same budget (seed
-    0; seed 1 gives 77 % and 25 %, so a larger budget or several seeds help). With a larger
-    learning rate (0.01) the RNN sometimes learns a long length by luck (it can latch a bit in
-    a saturated unit), which blurs the picture.
+    and 2 all at chance for 40 and 60), while the package's LSTM with its forget-gate bias
+    set to 3 reaches 100 % at lengths 40 and 60 with the same budget; with bias 2 or 1 it
+    fails at 40 in some or all seeds (chapter 4 and ``book/claims/04_lstm.json`` give the
+    spread over seeds 0-4). With a larger learning rate (0.01) the RNN learns length 40 in
+    some seeds and the LSTM no longer in all, which blurs the picture.
     """
     if not callable(model_factory):
         raise TypeError(f"model_factory must be callable, got {type(model_factory).__name__}")
