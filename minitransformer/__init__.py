@@ -73,6 +73,11 @@ from .transformer import (
     sinusoidal_positions,
 )
 
+# --- chapter 7: words and language models --------------------------------------------------------
+# isort: split
+from . import tokenizers
+from .tokenizers import BPETokenizer, WordTokenizer
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -141,4 +146,8 @@ __all__ = [
     "load_checkpoint",
     "save_checkpoint",
     "sinusoidal_positions",
+    # chapter 7
+    "BPETokenizer",
+    "WordTokenizer",
+    "tokenizers",
 ]
