@@ -76,6 +76,7 @@ from .transformer import (
 # --- chapter 7: words and language models --------------------------------------------------------
 # isort: split
 from . import tokenizers
+from .gpt import GPT, GPTConfig
 from .tokenizers import BPETokenizer, WordTokenizer
 
 __version__ = "0.1.0"
@@ -148,6 +149,8 @@ __all__ = [
     "sinusoidal_positions",
     # chapter 7
     "BPETokenizer",
+    "GPT",
+    "GPTConfig",
     "WordTokenizer",
     "tokenizers",
 ]
