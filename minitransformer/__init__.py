@@ -76,6 +76,7 @@ from .transformer import (
 # --- chapter 7: words and language models --------------------------------------------------------
 # isort: split
 from . import tokenizers
+from .decoding import filter_logits, generate
 from .gpt import GPT, GPTConfig
 from .tokenizers import BPETokenizer, WordTokenizer
 
@@ -152,5 +153,7 @@ __all__ = [
     "GPT",
     "GPTConfig",
     "WordTokenizer",
+    "filter_logits",
+    "generate",
     "tokenizers",
 ]
