@@ -170,3 +170,34 @@ def test_config_rejects_bad_hyper_parameters_naming_them():
         mt.GPTConfig(10, norm_first=1)
     with pytest.raises(TypeError, match="config must be a GPTConfig"):
         mt.GPT(mt.TransformerConfig(10, 10))
+
+
+def test_train_shakespeare_script_trains_saves_and_reports_on_a_tiny_model(tmp_path, monkeypatch):
+    """scripts/train_shakespeare.py end to end, shrunk: the GPT learns, the LSTM gets the
+    same training time, the checkpoint loads safely, the JSON holds both curves."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "train_shakespeare.py"
+    spec = importlib.util.spec_from_file_location("train_shakespeare", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(sys, "argv", [
+        "train_shakespeare.py", "--steps", "30", "--seeds", "0", "--batch-size", "8",
+        "--evals", "3", "--eval-windows", "4", "--threads", str(torch.get_num_threads()),
+        "--model", '{"d_model": 32, "n_layers": 1, "d_ff": 64, "max_len": 32}',
+        "--json", str(tmp_path / "runs.json"), "--checkpoint", str(tmp_path / "gpt.pt")])
+    script.main()
+    report = json.loads((tmp_path / "runs.json").read_text())
+    gpt, lstm = report["runs"]["gpt"]["0"], report["runs"]["lstm"]["0"]
+    assert gpt["step"][-1] == 30 and len(gpt["valid_bits_per_char"]) == 4
+    assert gpt["valid_bits_per_char"][-1] < gpt["valid_bits_per_char"][0]
+    assert gpt["final_valid_bits_per_char"] < math.log2(report["vocab_size"])
+    # the LSTM trains for the GPT's wall-clock time (how many steps depends on the machine)
+    assert lstm["train_seconds"] >= gpt["train_seconds"] and lstm["step"][-1] >= 1
+    assert abs(lstm["parameters"] / gpt["parameters"] - 1) < 0.05
+    model, extra = mt.load_checkpoint(tmp_path / "gpt.pt")
+    assert isinstance(model, mt.GPT) and extra["steps"] == 30 and extra["seed"] == 0
+    assert len(extra["chars"]) + 4 == model.config.vocab_size
