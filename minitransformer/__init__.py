@@ -73,6 +73,13 @@ from .transformer import (
     sinusoidal_positions,
 )
 
+# --- chapter 7: words and language models --------------------------------------------------------
+# isort: split
+from . import tokenizers
+from .decoding import filter_logits, generate
+from .gpt import GPT, GPTConfig
+from .tokenizers import BPETokenizer, WordTokenizer
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -141,4 +148,12 @@ __all__ = [
     "load_checkpoint",
     "save_checkpoint",
     "sinusoidal_positions",
+    # chapter 7
+    "BPETokenizer",
+    "GPT",
+    "GPTConfig",
+    "WordTokenizer",
+    "filter_logits",
+    "generate",
+    "tokenizers",
 ]

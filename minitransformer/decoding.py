@@ -1,4 +1,5 @@
-"""Generating a target sequence from a trained encoder-decoder: greedy decoding and beam search.
+"""Generating tokens: greedy decoding and beam search for an encoder-decoder, sampling for a
+decoder-only language model.
 
 A Transformer is trained teacher-forced (every target position at once), but at test time the
 target is unknown: the decoder produces it one token at a time, each step reading everything
@@ -7,10 +8,17 @@ step; a key/value cache (``attention.KVCache``, one per attention layer) keeps t
 keys and values of earlier positions so each step only processes the new token. The two give
 the same tokens (``tests/test_decoding.py``); the cache is just faster.
 
-Both functions work with :class:`~minitransformer.transformer.Transformer` (anything with its
-``encode``, ``decode(..., cache=...)``, ``decoder.new_cache()`` and ``config.pad_id``) and
-return the generated tokens *without* the leading ``bos``: ``(B, L)`` ids, each row ending
-with ``eos`` (if produced) and right-padded with ``pad_id``.
+:func:`greedy_decode` and :func:`beam_search` work with
+:class:`~minitransformer.transformer.Transformer` (anything with its ``encode``,
+``decode(..., cache=...)``, ``decoder.new_cache()`` and ``config.pad_id``) and return the
+generated tokens *without* the leading ``bos``: ``(B, L)`` ids, each row ending with ``eos``
+(if produced) and right-padded with ``pad_id``.
+
+:func:`generate` continues a prompt with a :class:`~minitransformer.gpt.GPT` (anything with
+``model(ids, cache=...)``, ``new_cache()`` and ``config.vocab_size``/``config.max_len``) by
+sampling each next token from the softmax of its logits divided by a temperature, optionally
+restricted to the ``top_k`` most probable tokens (Fan et al. 2018) or to the smallest set whose
+probability reaches ``top_p`` ("nucleus sampling", Holtzman et al. 2020): :func:`filter_logits`.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import torch
 from ._validation import check_float, check_int, check_tensor, check_token_ids, describe
 from .attention import padding_mask
 
-__all__ = ["beam_search", "exact_match", "greedy_decode"]
+__all__ = ["beam_search", "exact_match", "filter_logits", "generate", "greedy_decode"]
 
 
 def _check_model(model: object) -> None:
@@ -166,3 +174,108 @@ def exact_match(predicted: torch.Tensor, target: torch.Tensor, eos_id: int) -> f
         t = t[: t.index(eos_id) + 1] if eos_id in t else t
         correct += p == t
     return correct / max(len(predicted), 1)
+
+
+# --- sampling from a decoder-only language model --------------------------------------------------
+
+def _check_filters(top_k: object, top_p: object) -> tuple[int | None, float | None]:
+    if top_k is not None:
+        top_k = check_int("top_k", top_k, minimum=1)
+    if top_p is not None:
+        top_p = check_float("top_p", top_p, minimum=0.0, maximum=1.0)
+        if top_p == 0.0:
+            raise ValueError(f"top_p must be in (0, 1], got {top_p}")
+    return top_k, top_p
+
+
+def _filter(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+    if top_k is not None and top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[..., -1:]           # (..., 1) k-th largest
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p is not None and top_p < 1.0:
+        probs, order = logits.softmax(dim=-1).sort(dim=-1, descending=True)  # (..., V)
+        # drop a token if the tokens more probable than it already reach top_p
+        drop_sorted = probs.cumsum(dim=-1) - probs >= top_p                  # (..., V)
+        drop = torch.empty_like(drop_sorted).scatter(-1, order, drop_sorted)  # vocab order
+        logits = logits.masked_fill(drop, float("-inf"))
+    return logits
+
+
+def filter_logits(logits: torch.Tensor, top_k: int | None = None,
+                  top_p: float | None = None) -> torch.Tensor:
+    """Set to ``-inf`` the logits of the tokens sampling must not pick.
+
+    ``top_k`` keeps the ``k`` largest logits (ties with the ``k``-th are kept too); ``top_p``
+    keeps the smallest set of most probable tokens whose total probability reaches ``p``
+    (a token is kept if the tokens more probable than it hold less than ``p``). With both,
+    top-k applies first and top-p to what is left, renormalised.
+
+    Shape:
+        logits: ``(..., V)`` float; output: the same shape.
+    """
+    check_tensor("logits", logits, dtype="float")
+    if logits.dim() == 0:
+        raise ValueError("logits must have a vocabulary dimension, got a 0-D tensor")
+    top_k, top_p = _check_filters(top_k, top_p)
+    return _filter(logits, top_k, top_p)
+
+
+@torch.no_grad()
+def generate(model, prompt_ids: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+             top_k: int | None = None, top_p: float | None = None,
+             generator: torch.Generator | None = None, use_cache: bool = True) -> torch.Tensor:
+    """Continue ``prompt_ids`` by sampling ``max_new_tokens`` tokens, one at a time.
+
+    Each step samples the next token from ``softmax(logits / temperature)`` after
+    :func:`filter_logits` (``top_k``, ``top_p``). Lower temperatures sharpen the distribution
+    (towards greedy decoding as it goes to 0), higher ones flatten it.
+
+    Args:
+        model: a :class:`~minitransformer.gpt.GPT` (put in eval mode).
+        prompt_ids: the prompt, at least one token per row.
+        max_new_tokens: how many tokens to add; the prompt plus these must fit in
+            ``model.config.max_len``.
+        temperature: > 0.
+        top_k: sample among the ``top_k`` most probable tokens only (>= 1), or None.
+        top_p: sample among the smallest set of tokens whose probability reaches ``top_p``
+            (in (0, 1]), or None.
+        generator: the random source, for reproducible samples.
+        use_cache: feed the prompt once, then only each new token, reusing cached keys and
+            values; False recomputes the whole sequence every step (same tokens, slower).
+
+    Shape:
+        prompt_ids: ``(B, T_prompt)`` integer ids; output: ``(B, T_prompt + max_new_tokens)``,
+        the prompt followed by the sampled tokens.
+    """
+    config = getattr(model, "config", None)
+    if not (hasattr(model, "new_cache") and hasattr(config, "max_len")
+            and hasattr(config, "vocab_size")):
+        raise TypeError(f"model must be a decoder-only language model like mt.GPT, "
+                        f"got {describe(model)}")
+    check_token_ids("prompt_ids", prompt_ids, config.vocab_size)
+    if prompt_ids.shape[1] == 0:
+        raise ValueError(f"prompt_ids must hold at least one token per row, got shape "
+                         f"{tuple(prompt_ids.shape)}")
+    max_new_tokens = check_int("max_new_tokens", max_new_tokens, minimum=0)
+    if prompt_ids.shape[1] + max_new_tokens > config.max_len:
+        raise ValueError(
+            f"the prompt ({prompt_ids.shape[1]} tokens) plus max_new_tokens ({max_new_tokens}) "
+            f"is longer than the model's context window, max_len = {config.max_len}")
+    temperature = check_float("temperature", temperature, minimum=0.0, inclusive=False)
+    top_k, top_p = _check_filters(top_k, top_p)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {describe(generator)}")
+    if not isinstance(use_cache, bool):
+        raise TypeError(f"use_cache must be a bool, got {describe(use_cache)}")
+
+    ids = prompt_ids.long()
+    cache = model.new_cache() if use_cache else None
+    new = ids                                                  # what the model has not read
+    for _ in range(max_new_tokens):
+        logits = model(new, cache=cache) if use_cache else model(ids)  # (B, T, V)
+        logits = _filter(logits[:, -1].float() / temperature, top_k, top_p)  # (B, V)
+        probs = logits.softmax(dim=-1)
+        new = torch.multinomial(probs, 1, generator=generator)  # (B, 1)
+        ids = torch.cat([ids, new], dim=1)                      # (B, t + 1)
+    return ids
+

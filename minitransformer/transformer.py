@@ -197,23 +197,34 @@ class EncoderLayer(_Sublayers):
         _copy(ours, module)
         return ours
 
-    def _sa(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        return self.self_attn(x, x, x, mask, need_weights=False)[0]  # (B, T, D)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None,
+                cache: KVCache | None = None, need_weights: bool = False,
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Self-attention then the feed-forward network, each in a residual sublayer.
 
         Shape:
-            x: ``(B, T, D)``; mask: bool, True = may attend, broadcastable to
-            ``(B, heads, T, T)``, e.g. ``padding_mask(src, pad_id)`` ``(B, 1, 1, T)``;
-            output: ``(B, T, D)``.
+            x: ``(B, T, D)`` (with ``cache``: only the new positions); mask: bool, True = may
+            attend, broadcastable to ``(B, heads, T, T_k)``, e.g. ``padding_mask(src, pad_id)``
+            ``(B, 1, 1, T)`` in an encoder or ``causal_mask(T)`` in a decoder-only model;
+            cache: a self-attention :class:`KVCache` for generating one token at a time
+            (``T_k`` is then the number of cached positions after this call);
+            output: ``(B, T, D)``, and with ``need_weights`` also the self-attention weights
+            ``(B, heads, T, T_k)``.
         """
         check_tensor("x", x, shape=("B", "T", self.d_model), dtype="float")
+
+        def sa(h):
+            return self.self_attn(h, h, h, mask, need_weights=need_weights, cache=cache)
+
         if self.norm_first:
-            x = x + self.dropout1(self._sa(self.norm1(x), mask))
-            return x + self.dropout2(self._ffn(self.norm2(x)))
-        x = self.norm1(x + self.dropout1(self._sa(x, mask)))
-        return self.norm2(x + self.dropout2(self._ffn(x)))
+            attended, weights = sa(self.norm1(x))
+            x = x + self.dropout1(attended)
+            x = x + self.dropout2(self._ffn(self.norm2(x)))
+        else:
+            attended, weights = sa(x)
+            x = self.norm1(x + self.dropout1(attended))
+            x = self.norm2(x + self.dropout2(self._ffn(x)))
+        return (x, weights) if need_weights else x
 
 
 class DecoderLayer(_Sublayers):
@@ -601,18 +612,28 @@ def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
 #: The chapter-6 date translator, trained by ``scripts/train_dates.py`` (seed 0).
 DATE_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "date_transformer.pt"
 
-def save_checkpoint(model: Transformer, path, **extra: object) -> None:
-    """Save ``model``'s configuration and weights (plus plain-Python ``extra`` facts such as
-    the seed or the measured accuracy) to ``path``, loadable with ``weights_only=True``."""
-    if not isinstance(model, Transformer):
-        raise TypeError(f"model must be a Transformer, got {describe(model)}")
+def _checkpoint_kinds() -> dict[str, tuple[type, type]]:
+    """Format tag -> (model class, config class) for every model a checkpoint may hold."""
+    from .gpt import GPT, GPTConfig  # gpt.py builds on this module: import it late
+    return {"minitransformer-transformer-v1": (Transformer, TransformerConfig),
+            "minitransformer-gpt-v1": (GPT, GPTConfig)}
+
+
+def save_checkpoint(model: nn.Module, path, **extra: object) -> None:
+    """Save a :class:`Transformer` or :class:`~minitransformer.gpt.GPT` (its configuration
+    and weights, plus plain-Python ``extra`` facts such as the seed or the measured accuracy)
+    to ``path``, loadable with ``weights_only=True``."""
+    tags = {model_class: tag for tag, (model_class, _) in _checkpoint_kinds().items()}
+    if type(model) not in tags:
+        raise TypeError(f"model must be a Transformer or a GPT, got {describe(model)}")
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    torch.save({"format": "minitransformer-transformer-v1",
+    torch.save({"format": tags[type(model)],
                 "config": dict(vars(model.config)), "state_dict": state, "extra": extra}, path)
 
 
-def load_checkpoint(path) -> tuple[Transformer, dict]:
-    """Load a model saved by :func:`save_checkpoint`; returns ``(model in eval mode, extra)``.
+def load_checkpoint(path) -> tuple[nn.Module, dict]:
+    """Load a model saved by :func:`save_checkpoint`; returns ``(model in eval mode, extra)``,
+    the model a :class:`Transformer` or a :class:`~minitransformer.gpt.GPT` as saved.
 
     Uses ``torch.load(..., weights_only=True)``: only tensors and plain containers are read,
     never arbitrary pickled code. A missing, truncated or foreign file raises ``ValueError``
@@ -625,12 +646,15 @@ def load_checkpoint(path) -> tuple[Transformer, dict]:
     except Exception as error:  # corrupt or not a torch file: say so clearly
         raise ValueError(f"cannot read checkpoint {path}: the file is corrupt or not a "
                          f"minitransformer checkpoint ({type(error).__name__}: {error})") from None
-    if not isinstance(payload, dict) or payload.get("format") != "minitransformer-transformer-v1":
-        raise ValueError(f"checkpoint {path} is not a minitransformer Transformer checkpoint "
-                         f"(missing or unknown 'format' entry)")
+    kinds = _checkpoint_kinds()
+    if not isinstance(payload, dict) or payload.get("format") not in kinds:
+        raise ValueError(f"checkpoint {path} is not a minitransformer Transformer or GPT "
+                         f"checkpoint (missing or unknown 'format' entry)")
+    model_class, config_class = kinds[payload["format"]]
     try:
-        model = Transformer(TransformerConfig(**payload["config"]))
+        model = model_class(config_class(**payload["config"]))
         model.load_state_dict(payload["state_dict"])
     except (TypeError, ValueError, RuntimeError, KeyError) as error:
-        raise ValueError(f"checkpoint {path} does not fit the Transformer: {error}") from None
+        raise ValueError(f"checkpoint {path} does not fit the {model_class.__name__}: "
+                         f"{error}") from None
     return model.eval(), payload.get("extra", {})
