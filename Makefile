@@ -13,7 +13,7 @@ HTML    := _build/html
 RUN     := PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" MINITRANSFORMER_PROGRESS=0 \
            OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: help setup book test lint unit nbval site serve lab bench claims clean
+.PHONY: help setup book test lint typecheck unit nbval site serve lab bench claims dist clean
 
 help:
 	@echo "make book   build the website into $(HTML) (creates $(VENV) first)"
@@ -39,6 +39,10 @@ book: $(STAMP)
 lint: $(STAMP)
 	$(RUN) $(BIN)/ruff check .
 
+# mypy in its default mode on the package (configured in pyproject.toml).
+typecheck: $(STAMP)
+	$(RUN) $(BIN)/mypy minitransformer
+
 unit: $(STAMP)
 	$(RUN) $(BIN)/pytest tests -m "not site" -p no:cacheprovider
 
@@ -50,6 +54,7 @@ site: $(STAMP)
 
 test: $(STAMP)
 	$(MAKE) lint
+	$(MAKE) typecheck
 	$(MAKE) unit
 	$(MAKE) nbval
 	$(MAKE) book
@@ -72,4 +77,4 @@ claims: $(STAMP)
 	$(RUN) $(BIN)/python scripts/claims.py $(NOTEBOOKS) --seeds $(SEEDS) $(CLAIMS_FLAGS)
 
 clean:
-	rm -rf _build .pytest_cache .ruff_cache
+	rm -rf _build dist .pytest_cache .ruff_cache .mypy_cache

@@ -15,10 +15,13 @@ with ``eos`` (if produced) and right-padded with ``pad_id``.
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 
 from ._validation import check_float, check_int, check_tensor, check_token_ids, describe
 from .attention import padding_mask
+from .transformer import Transformer
 
 __all__ = ["beam_search", "exact_match", "greedy_decode"]
 
@@ -41,7 +44,7 @@ def _check_ids(model, src, max_len, bos_id, eos_id):
 
 
 @torch.no_grad()
-def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: int | None,
+def greedy_decode(model: Transformer, src: torch.Tensor, max_len: int, bos_id: int, eos_id: int | None,
                   use_cache: bool = True) -> torch.Tensor:
     """Generate by always taking the most probable next token.
 
@@ -72,10 +75,11 @@ def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: i
     cache = model.decoder.new_cache() if use_cache else None
     for _ in range(max_len):
         if use_cache:
-            logits = model.decode(ys[:, -1:], memory, memory_mask, cache=cache)  # (B, 1, V)
+            out = model.decode(ys[:, -1:], memory, memory_mask, cache=cache)  # (B, 1, V)
         else:
-            logits = model.decode(ys, memory, memory_mask)                       # (B, t, V)
-        nxt = logits[:, -1].argmax(dim=-1)                                       # (B,)
+            out = model.decode(ys, memory, memory_mask)                       # (B, t, V)
+        logits = cast(torch.Tensor, out)  # without need_weights, decode returns logits alone
+        nxt = logits[:, -1].argmax(dim=-1)                                    # (B,)
         nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
         ys = torch.cat([ys, nxt[:, None]], dim=1)
         if eos_id is not None:
@@ -92,7 +96,7 @@ def _length_penalty(length: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: int,
+def beam_search(model: Transformer, src: torch.Tensor, beam_size: int, max_len: int, bos_id: int,
                 eos_id: int | None, length_penalty: float = 0.6) -> torch.Tensor:
     """Keep the ``beam_size`` most probable partial targets at every step.
 
@@ -127,8 +131,8 @@ def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: 
     done = torch.zeros(b * k, dtype=torch.bool, device=src.device)
     lengths = torch.zeros(b * k, dtype=torch.long, device=src.device)
     for _ in range(max_len):
-        logits = model.decode(ys[:, -1:], memory, memory_mask, cache=cache)[:, -1]  # (B*K, V)
-        logp = logits.float().log_softmax(dim=-1)
+        out = cast(torch.Tensor, model.decode(ys[:, -1:], memory, memory_mask, cache=cache))
+        logp = out[:, -1].float().log_softmax(dim=-1)                # (B*K, V)
         finished_row = torch.full_like(logp, float("-inf"))
         finished_row[:, pad] = 0.0
         logp = torch.where(done[:, None], finished_row, logp)   # finished beams extend by pad
