@@ -21,6 +21,8 @@ help:
 	@echo "make serve  serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make bench  print the benchmark tables"
+	@echo "make dist   build the wheel and the sdist into dist/"
+	@echo "make typecheck  mypy on the package (part of make test)"
 	@echo "make claims run every chapter under seeds 0-4 (SEEDS=3 for one; NOTEBOOKS=book/x.ipynb;"
 	@echo "            CLAIMS_FLAGS=--record writes book/claims/<chapter>.json)"
 
@@ -66,6 +68,12 @@ serve: $(STAMP)
 
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab book
+
+# A wheel and an sdist in dist/, built offline with this environment's setuptools
+# (tests/test_dist.py installs the wheel into a fresh environment and uses it).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 bench: $(STAMP)
 	$(RUN) $(BIN)/python -m benchmarks
