@@ -13,7 +13,8 @@ HTML    := _build/html
 RUN     := PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" MINITRANSFORMER_PROGRESS=0 \
            OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: help setup book test lint typecheck unit nbval site serve lab bench claims dist clean
+.PHONY: help setup book test lint typecheck unit nbval site serve lab bench claims dist test-min \
+        clean
 
 help:
 	@echo "make book   build the website into $(HTML) (creates $(VENV) first)"
@@ -22,6 +23,7 @@ help:
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make bench  print the benchmark tables"
 	@echo "make dist   build the wheel and the sdist into dist/"
+	@echo "make test-min  the unit tests with the oldest dependency versions pyproject.toml allows"
 	@echo "make typecheck  mypy on the package (part of make test)"
 	@echo "make claims run every chapter under seeds 0-4 (SEEDS=3 for one; NOTEBOOKS=book/x.ipynb;"
 	@echo "            CLAIMS_FLAGS=--record writes book/claims/<chapter>.json)"
@@ -74,6 +76,12 @@ lab: $(STAMP)
 dist: $(STAMP)
 	rm -rf dist
 	$(BIN)/python -m build --no-isolation --outdir dist .
+
+# The unit tests at the lower bounds of pyproject.toml's dependency ranges (numpy, matplotlib
+# and tqdm downloaded from PyPI into a temporary environment; torch 2.13.0 borrowed). Slow
+# (about 2 minutes), so not part of `test`.
+test-min: $(STAMP)
+	$(RUN) $(BIN)/python scripts/test_min.py
 
 bench: $(STAMP)
 	$(RUN) $(BIN)/python -m benchmarks
