@@ -44,8 +44,8 @@ def _check_ids(model, src, max_len, bos_id, eos_id):
 
 
 @torch.no_grad()
-def greedy_decode(model: Transformer, src: torch.Tensor, max_len: int, bos_id: int, eos_id: int | None,
-                  use_cache: bool = True) -> torch.Tensor:
+def greedy_decode(model: Transformer, src: torch.Tensor, max_len: int, bos_id: int,
+                  eos_id: int | None, use_cache: bool = True) -> torch.Tensor:
     """Generate by always taking the most probable next token.
 
     Args:
@@ -96,8 +96,8 @@ def _length_penalty(length: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def beam_search(model: Transformer, src: torch.Tensor, beam_size: int, max_len: int, bos_id: int,
-                eos_id: int | None, length_penalty: float = 0.6) -> torch.Tensor:
+def beam_search(model: Transformer, src: torch.Tensor, beam_size: int, max_len: int,
+                bos_id: int, eos_id: int | None, length_penalty: float = 0.6) -> torch.Tensor:
     """Keep the ``beam_size`` most probable partial targets at every step.
 
     ``eos_id=None`` never finishes a beam early (always ``max_len`` tokens, e.g. for timing),

@@ -164,6 +164,8 @@ def train_long_range(
         x, y = batch
         return nn.functional.cross_entropy(m(x), y)
 
+    if device is not None:
+        model.to(device)  # before the optimizer takes hold of its parameters
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     train(model, batches, loss_fn, optimizer, clip_norm=clip_norm, description=f"T={length}",
           device=device)

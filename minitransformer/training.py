@@ -94,11 +94,13 @@ def train(
             the book build and the notebook tests set it, so the pages stay clean.
         description: the progress bar's label.
         device: where to train (``"cpu"``, ``"cuda"``, ``"mps"``, a ``torch.device``). If
-            given, the model is moved there first (in place, ``model.to(device)``; the
-            optimizer keeps working on the same parameters) and every batch is moved there
-            before ``loss_fn`` sees it (tensors, also inside tuples, lists
-            and dicts). ``None`` (default) moves nothing: the model and the batches stay where
-            they are. ``evaluate`` receives the model on ``device`` and moves its own data.
+            given, the model is moved there first (``model.to(device)``, in place) and every
+            batch is moved there before ``loss_fn`` sees it (its tensors, also inside tuples,
+            lists and dicts). ``None`` (default) moves nothing. ``evaluate`` receives the model
+            on ``device`` and moves its own data. The optimizer must still hold the model's
+            parameters after the move (moving between CPU and GPU keeps them; a move that
+            replaces them raises ``ValueError``): when in doubt, move the model first and
+            create the optimizer after.
 
     A non-finite loss stops training with a ``FloatingPointError`` naming the step, instead of
     silently filling the history with NaN.
@@ -121,7 +123,13 @@ def train(
         except RuntimeError as error:
             raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', "
                              f"got {device!r} ({error})") from None
+        held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        before = {id(p) for p in model.parameters()} & held
         model.to(device)
+        if not before <= {id(p) for p in model.parameters()}:
+            raise ValueError(f"device: moving the model to {device} replaced its parameters, "
+                             "so the optimizer would update the old ones; move the model "
+                             "first (model.to(device)), then create the optimizer")
 
     if progress is None:
         progress = os.environ.get("MINITRANSFORMER_PROGRESS", "1") != "0"
