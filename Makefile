@@ -13,7 +13,8 @@ HTML    := _build/html
 RUN     := PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" MINITRANSFORMER_PROGRESS=0 \
            OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: help setup book test lint unit nbval site serve lab bench claims clean
+.PHONY: help setup book test lint typecheck unit nbval site serve lab bench claims dist test-min \
+        clean
 
 help:
 	@echo "make book   build the website into $(HTML) (creates $(VENV) first)"
@@ -21,6 +22,9 @@ help:
 	@echo "make serve  serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make bench  print the benchmark tables"
+	@echo "make dist   build the wheel and the sdist into dist/"
+	@echo "make test-min  the unit tests with the oldest dependency versions pyproject.toml allows"
+	@echo "make typecheck  mypy on the package (part of make test)"
 	@echo "make claims run every chapter under seeds 0-4 (SEEDS=3 for one; NOTEBOOKS=book/x.ipynb;"
 	@echo "            CLAIMS_FLAGS=--record writes book/claims/<chapter>.json)"
 
@@ -39,6 +43,10 @@ book: $(STAMP)
 lint: $(STAMP)
 	$(RUN) $(BIN)/ruff check .
 
+# mypy in its default mode on the package (configured in pyproject.toml).
+typecheck: $(STAMP)
+	$(RUN) $(BIN)/mypy minitransformer
+
 unit: $(STAMP)
 	$(RUN) $(BIN)/pytest tests -m "not site" -p no:cacheprovider
 
@@ -50,6 +58,7 @@ site: $(STAMP)
 
 test: $(STAMP)
 	$(MAKE) lint
+	$(MAKE) typecheck
 	$(MAKE) unit
 	$(MAKE) nbval
 	$(MAKE) book
@@ -62,6 +71,18 @@ serve: $(STAMP)
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab book
 
+# A wheel and an sdist in dist/, built offline with this environment's setuptools
+# (tests/test_dist.py installs the wheel into a fresh environment and uses it).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
+# The unit tests at the lower bounds of pyproject.toml's dependency ranges (numpy, matplotlib
+# and tqdm downloaded from PyPI into a temporary environment; torch 2.13.0 borrowed). Slow
+# (about 2 minutes), so not part of `test`.
+test-min: $(STAMP)
+	$(RUN) $(BIN)/python scripts/test_min.py
+
 bench: $(STAMP)
 	$(RUN) $(BIN)/python -m benchmarks
 
@@ -72,4 +93,4 @@ claims: $(STAMP)
 	$(RUN) $(BIN)/python scripts/claims.py $(NOTEBOOKS) --seeds $(SEEDS) $(CLAIMS_FLAGS)
 
 clean:
-	rm -rf _build .pytest_cache .ruff_cache
+	rm -rf _build dist .pytest_cache .ruff_cache .mypy_cache

@@ -9,7 +9,14 @@ opted into with ``mt.viz.use_style()``.
 
 from . import data, exercises, viz
 from .training import History, train
-from .utils import read_results, record_result, seed_everything, seed_from_env, time_it
+from .utils import (
+    device_from_env,
+    read_results,
+    record_result,
+    seed_everything,
+    seed_from_env,
+    time_it,
+)
 
 # --- chapter 1: perceptrons and MLPs ---------------------------------------------------------
 # isort: split
@@ -85,6 +92,7 @@ __version__ = "0.1.0"
 __all__ = [
     "History",
     "data",
+    "device_from_env",
     "exercises",
     "read_results",
     "record_result",

@@ -8,6 +8,7 @@ what was given. Inner helpers trust their callers and do not re-check.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -21,6 +22,8 @@ __all__ = [
     "check_mask",
     "describe",
 ]
+
+T = TypeVar("T")
 
 
 def describe(value: object) -> str:
@@ -62,7 +65,7 @@ def check_float(name: str, value: object, *, minimum: float | None = None,
     return value
 
 
-def check_choice(name: str, value: object, choices: Sequence[object]) -> object:
+def check_choice(name: str, value: T, choices: Sequence[T]) -> T:
     """Require ``value`` to be one of ``choices``."""
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
@@ -107,10 +110,13 @@ def check_tensor(name: str, x: object, *, shape: Sequence[int | str | None] | No
 
 def check_token_ids(name: str, tokens: object, vocab_size: int, *,
                     ndim: int = 2) -> torch.Tensor:
-    """Require an integer tensor of token ids in ``[0, vocab_size)``, ``(B, T)`` by default."""
-    shape = ("B", "T") if ndim == 2 else (None,) * ndim
-    check_tensor(name, tokens, shape=shape, dtype="int")
-    if tokens.numel():
+    """Require an integer tensor of token ids in ``[0, vocab_size)``, ``(B, T)`` by default.
+
+    The range is read from the values, so it is not checked on the ``meta`` device (shapes
+    only, no values)."""
+    shape: tuple[str | None, ...] = ("B", "T") if ndim == 2 else (None,) * ndim
+    tokens = check_tensor(name, tokens, shape=shape, dtype="int")
+    if tokens.numel() and not tokens.is_meta:  # a meta tensor has a shape but no values
         low, high = int(tokens.min()), int(tokens.max())
         if low < 0 or high >= vocab_size:
             bad = low if low < 0 else high
@@ -121,7 +127,7 @@ def check_token_ids(name: str, tokens: object, vocab_size: int, *,
 
 def check_mask(name: str, mask: object, target: Sequence[int]) -> torch.Tensor:
     """Require a bool mask (True = may attend) that broadcasts to ``target`` without growing it."""
-    check_tensor(name, mask, dtype="bool")
+    mask = check_tensor(name, mask, dtype="bool")
     if mask.dim() > len(target):
         raise ValueError(
             f"{name} must broadcast to {tuple(target)} (batch, heads, T_q, T_k), "

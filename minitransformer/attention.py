@@ -260,7 +260,7 @@ class KVCache:
     def reorder(self, index: torch.Tensor) -> None:
         """Keep batch rows ``index`` (a 1-D integer tensor), in that order, in place."""
         check_tensor("index", index, shape=("B",), dtype="int")
-        if self.k is not None:
+        if self.k is not None and self.v is not None:
             self.k = self.k.index_select(0, index)
             self.v = self.v.index_select(0, index)
 
@@ -323,7 +323,7 @@ class MultiHeadAttention(nn.Module):
         with torch.no_grad():
             ours.in_proj_weight.copy_(module.in_proj_weight)
             ours.out_proj.weight.copy_(module.out_proj.weight)
-            if bias:
+            if ours.in_proj_bias is not None:
                 ours.in_proj_bias.copy_(module.in_proj_bias)
                 ours.out_proj.bias.copy_(module.out_proj.bias)
         return ours
@@ -367,10 +367,15 @@ class MultiHeadAttention(nn.Module):
         batch = query.shape[0]
         if cache is not None and not isinstance(cache, KVCache):
             raise TypeError(f"cache must be a KVCache or None, got {describe(cache)}")
-        reuse = cache is not None and cache.static and cache.k is not None
-        if not reuse:
-            check_tensor("key", key, shape=(batch, "T_k", self.d_model), dtype="float")
-            check_tensor("value", value, shape=(batch, key.shape[1], self.d_model), dtype="float")
+        # A filled cross-attention cache holds the projected keys and values (key/value may be
+        # None); otherwise key and value are projected here.
+        reused = None
+        if cache is not None and cache.static and cache.k is not None and cache.v is not None:
+            reused = cache.k, cache.v                             # (B, heads, T_k, d_head)
+        else:
+            key = check_tensor("key", key, shape=(batch, "T_k", self.d_model), dtype="float")
+            value = check_tensor("value", value, shape=(batch, key.shape[1], self.d_model),
+                                 dtype="float")
         for name, x in (("query", query), ("key", key), ("value", value)):
             if x is not None and x.dtype != self.in_proj_weight.dtype:
                 raise TypeError(f"{name} must have the module's dtype "
@@ -378,14 +383,18 @@ class MultiHeadAttention(nn.Module):
         if cache is not None and cache.k is not None and cache.k.shape[0] != batch:
             raise ValueError(f"cache holds a batch of {cache.k.shape[0]} sequences, "
                              f"query has {batch}")
-        t_k = len(cache) if reuse else key.shape[1] + (
-            len(cache) if cache is not None and not cache.static else 0)
+        if reused is not None:
+            t_k = reused[0].shape[2]
+        elif key is not None:
+            t_k = key.shape[1] + (len(cache) if cache is not None and not cache.static else 0)
         if mask is not None:
             check_mask("mask", mask, (batch, self.n_heads, query.shape[1], t_k))
 
-        if reuse:
+        if reused is not None:
             q = self._project(query, 0, 1)                        # (B, heads, T_q, d_head)
-            k, v = cache.k, cache.v                               # (B, heads, T_k, d_head)
+            k, v = reused                                         # (B, heads, T_k, d_head)
+        elif key is None or value is None:  # unreachable: checked above
+            raise TypeError("key and value must be tensors unless a filled static cache is given")
         elif key is query and value is query:
             # Self-attention: one matmul for Q, K and V, as PyTorch's module does.
             q, k, v = self._project(query, 0, 3)                  # 3 x (B, heads, T, d_head)
@@ -396,12 +405,11 @@ class MultiHeadAttention(nn.Module):
         else:
             q = self._project(query, 0, 1)
             k, v = self._project(key, 1, 1), self._project(value, 2, 1)
-        if not reuse:
-            if cache is not None and not cache.static and cache.k is not None:
+        if reused is None and cache is not None:
+            if not cache.static and cache.k is not None and cache.v is not None:
                 k = torch.cat([cache.k, k], dim=2)                # (B, heads, T_k, d_head)
                 v = torch.cat([cache.v, v], dim=2)
-            if cache is not None:
-                cache.k, cache.v = k, v
+            cache.k, cache.v = k, v
         dropout_p = self.dropout if self.training else 0.0
         heads, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p, need_weights)
         out = heads.transpose(1, 2).reshape(batch, query.shape[1], self.d_model)  # (B, T_q, D)

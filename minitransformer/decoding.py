@@ -23,10 +23,16 @@ probability reaches ``top_p`` ("nucleus sampling", Holtzman et al. 2020): :func:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 
 from ._validation import check_float, check_int, check_tensor, check_token_ids, describe
 from .attention import padding_mask
+from .transformer import Transformer
+
+if TYPE_CHECKING:
+    from .gpt import GPT  # gpt.py imports this module's neighbours: only for the annotation
 
 __all__ = ["beam_search", "exact_match", "filter_logits", "generate", "greedy_decode"]
 
@@ -49,8 +55,8 @@ def _check_ids(model, src, max_len, bos_id, eos_id):
 
 
 @torch.no_grad()
-def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: int | None,
-                  use_cache: bool = True) -> torch.Tensor:
+def greedy_decode(model: Transformer, src: torch.Tensor, max_len: int, bos_id: int,
+                  eos_id: int | None, use_cache: bool = True) -> torch.Tensor:
     """Generate by always taking the most probable next token.
 
     Args:
@@ -80,10 +86,11 @@ def greedy_decode(model, src: torch.Tensor, max_len: int, bos_id: int, eos_id: i
     cache = model.decoder.new_cache() if use_cache else None
     for _ in range(max_len):
         if use_cache:
-            logits = model.decode(ys[:, -1:], memory, memory_mask, cache=cache)  # (B, 1, V)
+            out = model.decode(ys[:, -1:], memory, memory_mask, cache=cache)  # (B, 1, V)
         else:
-            logits = model.decode(ys, memory, memory_mask)                       # (B, t, V)
-        nxt = logits[:, -1].argmax(dim=-1)                                       # (B,)
+            out = model.decode(ys, memory, memory_mask)                       # (B, t, V)
+        logits = cast(torch.Tensor, out)  # without need_weights, decode returns logits alone
+        nxt = logits[:, -1].argmax(dim=-1)                                    # (B,)
         nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
         ys = torch.cat([ys, nxt[:, None]], dim=1)
         if eos_id is not None:
@@ -100,8 +107,8 @@ def _length_penalty(length: torch.Tensor, alpha: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: int,
-                eos_id: int | None, length_penalty: float = 0.6) -> torch.Tensor:
+def beam_search(model: Transformer, src: torch.Tensor, beam_size: int, max_len: int,
+                bos_id: int, eos_id: int | None, length_penalty: float = 0.6) -> torch.Tensor:
     """Keep the ``beam_size`` most probable partial targets at every step.
 
     ``eos_id=None`` never finishes a beam early (always ``max_len`` tokens, e.g. for timing),
@@ -135,8 +142,8 @@ def beam_search(model, src: torch.Tensor, beam_size: int, max_len: int, bos_id: 
     done = torch.zeros(b * k, dtype=torch.bool, device=src.device)
     lengths = torch.zeros(b * k, dtype=torch.long, device=src.device)
     for _ in range(max_len):
-        logits = model.decode(ys[:, -1:], memory, memory_mask, cache=cache)[:, -1]  # (B*K, V)
-        logp = logits.float().log_softmax(dim=-1)
+        out = cast(torch.Tensor, model.decode(ys[:, -1:], memory, memory_mask, cache=cache))
+        logp = out[:, -1].float().log_softmax(dim=-1)                # (B*K, V)
         finished_row = torch.full_like(logp, float("-inf"))
         finished_row[:, pad] = 0.0
         logp = torch.where(done[:, None], finished_row, logp)   # finished beams extend by pad
@@ -221,7 +228,7 @@ def filter_logits(logits: torch.Tensor, top_k: int | None = None,
 
 
 @torch.no_grad()
-def generate(model, prompt_ids: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+def generate(model: GPT, prompt_ids: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
              top_k: int | None = None, top_p: float | None = None,
              generator: torch.Generator | None = None, use_cache: bool = True) -> torch.Tensor:
     """Continue ``prompt_ids`` by sampling ``max_new_tokens`` tokens, one at a time.
@@ -248,11 +255,11 @@ def generate(model, prompt_ids: torch.Tensor, max_new_tokens: int, temperature: 
         the prompt followed by the sampled tokens.
     """
     config = getattr(model, "config", None)
-    if not (hasattr(model, "new_cache") and hasattr(config, "max_len")
-            and hasattr(config, "vocab_size")):
+    if config is None or not (hasattr(model, "new_cache") and hasattr(config, "max_len")
+                              and hasattr(config, "vocab_size")):
         raise TypeError(f"model must be a decoder-only language model like mt.GPT, "
                         f"got {describe(model)}")
-    check_token_ids("prompt_ids", prompt_ids, config.vocab_size)
+    prompt_ids = check_token_ids("prompt_ids", prompt_ids, config.vocab_size)
     if prompt_ids.shape[1] == 0:
         raise ValueError(f"prompt_ids must hold at least one token per row, got shape "
                          f"{tuple(prompt_ids.shape)}")

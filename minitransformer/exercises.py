@@ -136,6 +136,7 @@ def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool
     cases = exercise.cases()
     for i, args in enumerate(cases, start=1):
         expected = exercise.reference(*copy.deepcopy(args))
+        why: str | None
         try:
             got = fn(*copy.deepcopy(args))
         except Exception as error:  # the reader's code may raise anything: report it
@@ -341,7 +342,7 @@ def _causal_mask_cases() -> list[tuple]:
 
 
 def _attention_weights_reference(q: torch.Tensor, k: torch.Tensor,
-                                 mask: torch.Tensor) -> torch.Tensor:
+                                 mask: torch.Tensor) -> torch.Tensor | None:
     from .attention import scaled_dot_product_attention  # imported late: attention is a sibling
     return scaled_dot_product_attention(q, k, k, mask)[1]
 

@@ -105,7 +105,7 @@ class GPT(nn.Module):
     def _check(self, ids: object, cache: object) -> int:
         """Check the public arguments; return the position of ``ids``' first token."""
         c = self.config
-        check_token_ids("ids", ids, c.vocab_size)
+        ids = check_token_ids("ids", ids, c.vocab_size)
         if ids.shape[1] == 0:
             raise ValueError(f"ids must hold at least one position, got shape {tuple(ids.shape)}")
         offset = 0

@@ -51,10 +51,9 @@ def lstm_cell_step(
     """
     W_ii, W_if, W_ig, W_io = weight_ih.chunk(4, dim=0)  # each (H, I)
     W_hi, W_hf, W_hg, W_ho = weight_hh.chunk(4, dim=0)  # each (H, H)
-    if bias_ih is None:
-        b_i = b_f = b_g = b_o = 0.0
-    else:
-        b_i, b_f, b_g, b_o = (bias_ih + bias_hh).chunk(4)  # each (H,)
+    if bias_ih is None or bias_hh is None:  # bias=False: PyTorch's layers have both or neither
+        bias_ih = bias_hh = weight_ih.new_zeros(weight_ih.shape[0])  # (4H,)
+    b_i, b_f, b_g, b_o = (bias_ih + bias_hh).chunk(4)  # each (H,)
     i = torch.sigmoid(x @ W_ii.T + h @ W_hi.T + b_i)  # input gate, (B, H)
     f = torch.sigmoid(x @ W_if.T + h @ W_hf.T + b_f)  # forget gate, (B, H)
     g = torch.tanh(x @ W_ig.T + h @ W_hg.T + b_g)  # candidate values, (B, H)
@@ -244,7 +243,8 @@ class LSTM(nn.Module):
                 setattr(self, f"bias_hh_l{k}", nn.Parameter(torch.empty(4 * H)))
         _init_uniform(list(self.parameters()), H)
 
-    def layer_weights(self, k: int) -> tuple[torch.Tensor, ...]:
+    def layer_weights(self, k: int) -> tuple[torch.Tensor, torch.Tensor,
+                                             torch.Tensor | None, torch.Tensor | None]:
         """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of layer ``k`` (biases None without bias)."""
         k = check_int("k", k, minimum=0, maximum=self.num_layers - 1)
         if self.bias:
@@ -270,15 +270,14 @@ class LSTM(nn.Module):
         H = self.hidden_size
         with torch.no_grad():
             for k in range(self.num_layers):
-                _, _, b_ih, b_hh = self.layer_weights(k)
-                b_ih[H:2 * H] = value  # forget gate is the second block (i, f, g, o)
-                b_hh[H:2 * H] = 0.0
+                getattr(self, f"bias_ih_l{k}")[H:2 * H] = value  # forget: 2nd block (i, f, g, o)
+                getattr(self, f"bias_hh_l{k}")[H:2 * H] = 0.0
         return self
 
     def _check_inputs(self, x: object, state: object
                       ) -> tuple[torch.Tensor, torch.Tensor]:
-        check_tensor("x", x, shape=("B", "T", self.input_size), dtype="float")
-        _check_float_input("x", x, self.weight_ih_l0.dtype)
+        x = check_tensor("x", x, shape=("B", "T", self.input_size), dtype="float")
+        _check_float_input("x", x, self.layer_weights(0)[0].dtype)
         if x.shape[1] == 0:
             raise ValueError(f"x must contain at least one time step, got shape {tuple(x.shape)}")
         B = x.shape[0]
@@ -312,11 +311,13 @@ class LSTM(nn.Module):
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self.layer_weights(k)
             # Reorder the gates (i, f, g, o) -> (i, f, o, g) so one sigmoid covers three gates.
-            perm = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H),
-                              torch.arange(2 * H, 3 * H)]).to(w_ih.device)
+            dev = w_ih.device
+            perm = torch.cat([torch.arange(0, 2 * H, device=dev),
+                              torch.arange(3 * H, 4 * H, device=dev),
+                              torch.arange(2 * H, 3 * H, device=dev)])
             w_ih, w_hh = w_ih[perm], w_hh[perm]
             xw = layer_in @ w_ih.T  # (T, B, 4H): every step's input projection at once
-            if b_ih is not None:
+            if b_ih is not None and b_hh is not None:
                 xw = xw + (b_ih + b_hh)[perm]
             # The loop over time, forward and backward, in one hand-written function.
             layer_in, h, c = _LSTMLayer.apply(xw, w_hh, h0[k], c0[k])  # (T, B, H), (B, H) x 2
@@ -370,7 +371,8 @@ class LSTM(nn.Module):
             raise ValueError("module must have dropout=0 (no dropout between layers here), "
                              f"got dropout={module.dropout}")
         lstm = cls(module.input_size, module.hidden_size, module.num_layers, bias=module.bias)
-        lstm = lstm.to(dtype=module.weight_ih_l0.dtype, device=module.weight_ih_l0.device)
+        weight = next(module.parameters())
+        lstm = lstm.to(dtype=weight.dtype, device=weight.device)
         lstm.load_state_dict(module.state_dict())
         return lstm
 

@@ -243,7 +243,8 @@ class MLP:
             bound = 1.0 / np.sqrt(n_in)
             self._params[f"W{layer}"] = rng.uniform(-bound, bound, size=(n_out, n_in))
             self._params[f"b{layer}"] = rng.uniform(-bound, bound, size=n_out)
-        self._cache: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+        # every layer's input and pre-activation from the last forward (empty before it)
+        self._cache: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
 
     @property
     def n_layers(self) -> int:
@@ -311,7 +312,7 @@ class MLP:
         top, ``linear_backward`` gives the weight and bias gradients and dL/da of the layer
         below, and the activation's derivative turns that into dL/dz.
         """
-        if self._cache is None:
+        if not self._cache[0]:
             raise RuntimeError("call forward(X) (or loss(X, y)) before backward(y)")
         inputs, pre = self._cache
         n = inputs[0].shape[0]
@@ -390,9 +391,10 @@ class MLP:
         loss = "mse"
         if len(layers) > 1 and isinstance(layers[-1], nn.Sigmoid):
             layers, loss = layers[:-1], "bce"
-        linears, acts = layers[0::2], layers[1::2]
+        linears = [m for m in layers[0::2] if isinstance(m, nn.Linear)]
+        acts = layers[1::2]
         by_class = {spec[2]: name for name, spec in _ACTIVATIONS.items()}
-        shape_ok = (len(layers) % 2 == 1 and all(isinstance(m, nn.Linear) for m in linears)
+        shape_ok = (len(layers) % 2 == 1 and len(linears) == len(layers[0::2])
                     and all(type(m) in by_class for m in acts)
                     and len({type(m) for m in acts}) <= 1)
         if not shape_ok:

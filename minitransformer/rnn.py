@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import nn
@@ -103,12 +104,12 @@ class RNNCell(nn.Module):
 
     @classmethod
     def from_torch(cls, module: nn.RNNCell) -> RNNCell:
-        """A cell with the weights of ``module`` (an ``nn.RNNCell``), on the same dtype."""
+        """A cell with the weights of ``module`` (an ``nn.RNNCell``), on its device and dtype."""
         if not isinstance(module, nn.RNNCell):
             raise TypeError(f"module must be a torch.nn.RNNCell, got {type(module).__name__}")
         cell = cls(module.input_size, module.hidden_size, bias=module.bias,
                    nonlinearity=module.nonlinearity)
-        cell.to(module.weight_ih.dtype)
+        cell.to(device=module.weight_ih.device, dtype=module.weight_ih.dtype)
         with torch.no_grad():
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                 if getattr(cell, name) is not None:
@@ -175,7 +176,7 @@ class RNN(nn.Module):
                          dtype="float")
         layer_input = x                              # (B, T, I) for layer 0, then (B, T, H)
         last_states = []
-        for k, cell in enumerate(self.cells):
+        for k, cell in enumerate(cast("list[RNNCell]", self.cells)):
             h = h0[k]                                # (B, H)
             outputs = []
             for t in range(length):                  # sequential: step t needs step t - 1
@@ -203,7 +204,8 @@ class RNN(nn.Module):
             raise ValueError(f"module must have proj_size=0, got {module.proj_size}")
         ours = cls(module.input_size, module.hidden_size, module.num_layers,
                    nonlinearity=module.nonlinearity, bias=module.bias)
-        ours.to(module.weight_ih_l0.dtype)
+        weight = next(module.parameters())
+        ours.to(device=weight.device, dtype=weight.dtype)
         with torch.no_grad():
             for k, cell in enumerate(ours.cells):
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):

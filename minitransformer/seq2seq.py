@@ -72,6 +72,7 @@ class Seq2Seq(nn.Module):
         self.src_embed = nn.Embedding(src_vocab, emb, padding_idx=pad_id)
         self.tgt_embed = nn.Embedding(tgt_vocab, emb, padding_idx=pad_id)
         self.encoder = nn.LSTM(emb, hidden, batch_first=True)
+        self.attention: AdditiveAttention | None
         if attention:
             self.attention = AdditiveAttention(hidden, hidden, hidden)
             self.decoder = nn.LSTM(emb + hidden, hidden, batch_first=True)  # [y_{i-1}; c_i]
@@ -92,13 +93,16 @@ class Seq2Seq(nn.Module):
         """
         check_token_ids("src", src, self.src_vocab)
         mask = src != self.pad_id                                   # (B, T_src)
+        if src.is_meta:  # shapes only (no values, hence no lengths to pack by): same shapes
+            memory, (h, c) = self.encoder(self.src_embed(src))
+            return DecoderState(h[0], c[0], memory, mask)
         if not mask[:, 0].all():
             raise ValueError("src must have at least one real (non-pad) token in every row, "
                              f"got an empty row (pad_id={self.pad_id})")
         if (mask[:, 1:] & ~mask[:, :-1]).any():
             raise ValueError(f"src must be right-padded (all pad_id={self.pad_id} tokens at the "
                              "end of each row), got a real token after a pad")
-        lengths = mask.sum(dim=1).cpu()                             # (B,)
+        lengths = mask.sum(dim=1).cpu()  # (B,): pack_padded_sequence wants them on the CPU
         packed = pack_padded_sequence(self.src_embed(src), lengths, batch_first=True,
                                       enforce_sorted=False)
         out, (h, c) = self.encoder(packed)                          # h, c: (1, B, hidden)
@@ -184,5 +188,5 @@ class Seq2Seq(nn.Module):
             done = done | (prev == eos_id)
             if done.all():
                 break
-        tokens = torch.stack(tokens, dim=1)                          # (B, L)
-        return tokens, (torch.stack(weights, dim=1) if weights else None)  # (B, L, T_src)
+        return (torch.stack(tokens, dim=1),                          # (B, L)
+                torch.stack(weights, dim=1) if weights else None)    # (B, L, T_src)

@@ -106,6 +106,7 @@ def train_long_range(
     n_test: int = 1000,
     clip_norm: float | None = 1.0,
     seed: int = 0,
+    device: torch.device | str | None = None,
 ) -> float:
     """Train a fresh classifier on :func:`~minitransformer.data.remember_first` and return its
     accuracy on ``n_test`` held-out sequences.
@@ -126,6 +127,8 @@ def train_long_range(
         n_test: held-out sequences for the accuracy.
         clip_norm: gradient-norm clipping threshold or ``None``.
         seed: seeds the weights, the training stream and (offset) the test set.
+        device: where to train and test (as for :func:`~minitransformer.training.train`);
+            the data are made on the CPU, with the same seed, wherever the model runs.
 
     Returns:
         Accuracy in ``[0, 1]``; chance is ``1 / n_classes``.
@@ -161,8 +164,13 @@ def train_long_range(
         x, y = batch
         return nn.functional.cross_entropy(m(x), y)
 
+    if device is not None:
+        model.to(device)  # before the optimizer takes hold of its parameters
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    train(model, batches, loss_fn, optimizer, clip_norm=clip_norm, description=f"T={length}")
+    train(model, batches, loss_fn, optimizer, clip_norm=clip_norm, description=f"T={length}",
+          device=device)
+    if device is not None:
+        x_test, y_test = x_test.to(device), y_test.to(device)
     with torch.no_grad():
         accuracy = (model(x_test).argmax(dim=-1) == y_test).float().mean()
     return float(accuracy)

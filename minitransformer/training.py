@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -45,10 +46,25 @@ class History:
         return float(sum(self.epoch_time))
 
 
+def _to_device(batch: Any, device: torch.device | str) -> Any:
+    """``batch`` with every tensor in it moved to ``device``: a tensor, or tensors inside
+    (nested) tuples, lists and dicts; named tuples such as ``data.Batch`` keep their type.
+    Anything else is returned as it is."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a named tuple
+        return type(batch)(*(_to_device(item, device) for item in batch))
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_to_device(item, device) for item in batch)
+    if isinstance(batch, dict):
+        return {key: _to_device(value, device) for key, value in batch.items()}
+    return batch
+
+
 def train(
     model: nn.Module,
-    batches: Iterable | Callable[[int], Iterable],
-    loss_fn: Callable[[nn.Module, object], torch.Tensor],
+    batches: Iterable[Any] | Callable[[int], Iterable[Any]],
+    loss_fn: Callable[[nn.Module, Any], torch.Tensor],
     optimizer: torch.optim.Optimizer,
     *,
     epochs: int = 1,
@@ -57,6 +73,7 @@ def train(
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
     progress: bool | None = None,
     description: str = "training",
+    device: torch.device | str | None = None,
 ) -> History:
     """Train ``model`` and return its :class:`History`.
 
@@ -76,6 +93,14 @@ def train(
             shows it unless the environment variable ``MINITRANSFORMER_PROGRESS`` is ``0``, as
             the book build and the notebook tests set it, so the pages stay clean.
         description: the progress bar's label.
+        device: where to train (``"cpu"``, ``"cuda"``, ``"mps"``, a ``torch.device``). If
+            given, the model is moved there first (``model.to(device)``, in place) and every
+            batch is moved there before ``loss_fn`` sees it (its tensors, also inside tuples,
+            lists and dicts). ``None`` (default) moves nothing. ``evaluate`` receives the model
+            on ``device`` and moves its own data. The optimizer must still hold the model's
+            parameters after the move (moving between CPU and GPU keeps them; a move that
+            replaces them raises ``ValueError``): when in doubt, move the model first and
+            create the optimizer after.
 
     A non-finite loss stops training with a ``FloatingPointError`` naming the step, instead of
     silently filling the history with NaN.
@@ -89,6 +114,22 @@ def train(
     epochs = check_int("epochs", epochs, minimum=1)
     if clip_norm is not None:
         clip_norm = check_float("clip_norm", clip_norm, minimum=0.0, inclusive=False)
+    if device is not None:
+        if not isinstance(device, (str, torch.device)):
+            raise TypeError(f"device must be a str, a torch.device or None, got "
+                            f"{type(device).__name__}")
+        try:
+            device = torch.device(device)
+        except RuntimeError as error:
+            raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', "
+                             f"got {device!r} ({error})") from None
+        held = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        before = {id(p) for p in model.parameters()} & held
+        model.to(device)
+        if not before <= {id(p) for p in model.parameters()}:
+            raise ValueError(f"device: moving the model to {device} replaced its parameters, "
+                             "so the optimizer would update the old ones; move the model "
+                             "first (model.to(device)), then create the optimizer")
 
     if progress is None:
         progress = os.environ.get("MINITRANSFORMER_PROGRESS", "1") != "0"
@@ -102,6 +143,8 @@ def train(
         bar = tqdm(epoch_batches, desc=f"{description} (epoch {epoch + 1}/{epochs})",
                    disable=not progress, leave=False)
         for batch in bar:
+            if device is not None:
+                batch = _to_device(batch, device)
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model, batch)
             value = float(loss.detach())
@@ -203,7 +246,7 @@ def label_smoothed_cross_entropy(logits: torch.Tensor, target: torch.Tensor,
     keep = torch.ones_like(target, dtype=torch.bool) if ignore_index is None else target != ignore_index
     n_classes = logits.shape[-1]
     safe = torch.where(keep, target, torch.zeros_like(target))
-    if safe.numel() and (int(safe.min()) < 0 or int(safe.max()) >= n_classes):
+    if safe.numel() and not safe.is_meta and (int(safe.min()) < 0 or int(safe.max()) >= n_classes):
         raise ValueError(f"target contains class ids outside [0, {n_classes})")
     log_p = torch.log_softmax(logits, dim=-1)
     nll = -log_p.gather(-1, safe.unsqueeze(-1)).squeeze(-1)  # (...)
@@ -227,14 +270,14 @@ def warmup_linear_scheduler(optimizer: torch.optim.Optimizer, warmup: int,
                                     max(0.0, (total_steps - step) / (total_steps - warmup))))
 
 
-def seq2seq_loss(smoothing: float = 0.1, pad_id: int = 0) -> Callable[[nn.Module, object], torch.Tensor]:
+def seq2seq_loss(smoothing: float = 0.1, pad_id: int = 0) -> Callable[[nn.Module, Any], torch.Tensor]:
     """A ``loss_fn`` for :func:`train` on translation batches ``(src, tgt_in, tgt_out)``
     (``data.Batch``): label-smoothed cross-entropy of ``model(src, tgt_in)`` against
     ``tgt_out``, padding ignored."""
     smoothing = check_float("smoothing", smoothing, minimum=0.0, maximum=1.0)
     pad_id = check_int("pad_id", pad_id, minimum=0)
 
-    def loss_fn(model: nn.Module, batch) -> torch.Tensor:
+    def loss_fn(model: nn.Module, batch: Any) -> torch.Tensor:
         src, tgt_in, tgt_out = batch
         return label_smoothed_cross_entropy(model(src, tgt_in), tgt_out, smoothing, pad_id)
 

@@ -24,8 +24,10 @@ in the package. Sublayer names (``self_attn``, ``linear1``, ``norm1``, ...) foll
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -84,6 +86,8 @@ class PositionalEncoding(nn.Module):
         dropout: dropout probability on the sum, while training.
     """
 
+    pe: torch.Tensor  # (max_len, d_model), a buffer: it follows the module's device and dtype
+
     def __init__(self, d_model: int, max_len: int = 512, dropout: float = 0.0):
         super().__init__()
         self.d_model = check_int("d_model", d_model, minimum=1)
@@ -115,7 +119,8 @@ class PositionalEncoding(nn.Module):
 
 # --- 2. the layers (sections 3.1-3.3) -------------------------------------------------------------
 
-def _check_torch_layer(module: nn.Module, kind: type) -> None:
+def _check_torch_layer(module: nn.TransformerEncoderLayer | nn.TransformerDecoderLayer,
+                       kind: type[nn.Module]) -> None:
     """Refuse PyTorch layers our layers cannot reproduce, saying why."""
     if not isinstance(module, kind):
         raise TypeError(f"module must be a torch.nn.{kind.__name__}, got {describe(module)}")
@@ -130,6 +135,9 @@ def _check_torch_layer(module: nn.Module, kind: type) -> None:
 
 
 def _copy(ours: nn.Module, theirs: nn.Module) -> None:
+    """Copy ``theirs``'s parameters into ``ours``, moved first to their device and dtype."""
+    weight = next(theirs.parameters())
+    ours.to(device=weight.device, dtype=weight.dtype)
     with torch.no_grad():
         for (name, p), (_, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
             if p.shape != q.shape:  # cannot happen for checked modules; be loud if it does
@@ -150,6 +158,10 @@ class _Sublayers(nn.Module):
     """What encoder and decoder layers share: the position-wise feed-forward network,
     ``FFN(x) = max(0, x W1 + b1) W2 + b2`` (Eq. 2, section 3.3), from the subclass's
     ``linear1``, ``dropout`` and ``linear2``."""
+
+    linear1: nn.Linear
+    dropout: nn.Dropout
+    linear2: nn.Linear
 
     def _ffn(self, x: torch.Tensor) -> torch.Tensor:
         return self.linear2(self.dropout(F.relu(self.linear1(x))))  # (B, T, D)
@@ -382,7 +394,8 @@ class Decoder(nn.Module):
                         cache=None if cache is None else cache.layers[i],
                         need_weights=need_weights)
             x, w = out if need_weights else (out, None)
-            weights.append(w)
+            if w is not None:
+                weights.append(w)
         if cache is not None:
             cache.length += x.shape[1]
         x = self.norm(x)
@@ -423,7 +436,7 @@ class TransformerConfig:
     tie_output: bool = True
     layer_norm_eps: float = 1e-5
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("src_vocab_size", "tgt_vocab_size", "d_model", "n_heads", "n_layers",
                      "d_ff", "max_len"):
             check_int(name, getattr(self, name), minimum=1)
@@ -442,7 +455,7 @@ class TransformerConfig:
                 f"{self.src_vocab_size} and {self.tgt_vocab_size}")
 
     @classmethod
-    def base(cls, vocab_size: int = 37000, **overrides) -> TransformerConfig:
+    def base(cls, vocab_size: int = 37000, **overrides: Any) -> TransformerConfig:
         """Table 3's base model: N=6, d_model=512, d_ff=2048, h=8, P_drop=0.1, one shared
         vocabulary (the paper's English-German joint BPE vocabulary has about 37000 tokens)."""
         fields = dict(d_model=512, n_heads=8, n_layers=6, d_ff=2048, dropout=0.1,
@@ -450,7 +463,7 @@ class TransformerConfig:
         return cls(vocab_size, vocab_size, **{**fields, **overrides})
 
     @classmethod
-    def big(cls, vocab_size: int = 37000, **overrides) -> TransformerConfig:
+    def big(cls, vocab_size: int = 37000, **overrides: Any) -> TransformerConfig:
         """Table 3's big model: N=6, d_model=1024, d_ff=4096, h=16, P_drop=0.3."""
         fields = dict(d_model=1024, n_heads=16, n_layers=6, d_ff=4096, dropout=0.3,
                       share_embeddings=True, tie_output=True)
@@ -499,7 +512,7 @@ class Transformer(nn.Module):
     # -- argument checks at the public boundary --
 
     def _check_tokens(self, name: str, tokens: object, vocab_size: int) -> torch.Tensor:
-        check_token_ids(name, tokens, vocab_size)
+        tokens = check_token_ids(name, tokens, vocab_size)
         if tokens.shape[1] == 0:
             raise ValueError(f"{name} must hold at least one position, got shape {tuple(tokens.shape)}")
         if tokens.shape[1] > self.config.max_len:
@@ -571,9 +584,10 @@ class Transformer(nn.Module):
             check_mask("memory_mask", memory_mask, (b, c.n_heads, t, memory.shape[1]))
         out = self.decoder(self._embed(self.tgt_embed, tgt, offset), memory, tgt_mask,
                            memory_mask, cache=cache, need_weights=need_weights)
-        x, weights = out if need_weights else (out, None)
-        logits = self.generator(x)  # (B, T, V_tgt)
-        return (logits, weights) if need_weights else logits
+        if not need_weights:
+            return self.generator(out)  # (B, T, V_tgt)
+        x, weights = out
+        return self.generator(x), weights  # (B, T, V_tgt), a list of (B, heads, T, S)
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor,
                 src_mask: torch.Tensor | None = None, tgt_mask: torch.Tensor | None = None,
@@ -596,7 +610,7 @@ class Transformer(nn.Module):
         if memory_mask is None:
             memory_mask = padding_mask(src, self.config.pad_id)  # (B, 1, 1, S)
         memory = self.encode(src, src_mask)
-        return self.decode(tgt, memory, memory_mask, tgt_mask)
+        return cast(torch.Tensor, self.decode(tgt, memory, memory_mask, tgt_mask))  # logits only
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
@@ -619,7 +633,7 @@ def _checkpoint_kinds() -> dict[str, tuple[type, type]]:
             "minitransformer-gpt-v1": (GPT, GPTConfig)}
 
 
-def save_checkpoint(model: nn.Module, path, **extra: object) -> None:
+def save_checkpoint(model: nn.Module, path: str | os.PathLike[str], **extra: object) -> None:
     """Save a :class:`Transformer` or :class:`~minitransformer.gpt.GPT` (its configuration
     and weights, plus plain-Python ``extra`` facts such as the seed or the measured accuracy)
     to ``path``, loadable with ``weights_only=True``."""
@@ -631,7 +645,7 @@ def save_checkpoint(model: nn.Module, path, **extra: object) -> None:
                 "config": dict(vars(model.config)), "state_dict": state, "extra": extra}, path)
 
 
-def load_checkpoint(path) -> tuple[nn.Module, dict]:
+def load_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, Any]]:
     """Load a model saved by :func:`save_checkpoint`; returns ``(model in eval mode, extra)``,
     the model a :class:`Transformer` or a :class:`~minitransformer.gpt.GPT` as saved.
 

@@ -16,10 +16,13 @@ import torch
 
 from ._validation import check_int
 
-__all__ = ["read_results", "record_result", "seed_everything", "seed_from_env", "time_it"]
+__all__ = ["device_from_env", "read_results", "record_result", "seed_everything",
+           "seed_from_env", "time_it"]
 
 #: Environment variable holding the seed a chapter runs with (``make claims`` sets it).
 SEED_VARIABLE = "MINITRANSFORMER_SEED"
+#: Environment variable naming the device a chapter runs on (``cpu`` unless set).
+DEVICE_VARIABLE = "MINITRANSFORMER_DEVICE"
 #: Environment variable naming the JSON file :func:`record_result` writes to.
 RECORD_VARIABLE = "MINITRANSFORMER_RECORD"
 
@@ -53,6 +56,32 @@ def seed_from_env(default: int = 0) -> int:
     except ValueError:
         raise ValueError(f"{SEED_VARIABLE} must be a non-negative integer, got {text!r}") from None
     return check_int(SEED_VARIABLE, seed, minimum=0, maximum=2**32 - 1)
+
+
+def device_from_env(default: str = "cpu") -> torch.device:
+    """The device a chapter runs on: ``$MINITRANSFORMER_DEVICE`` if set, else ``default``.
+
+    A chapter calls this once in its first cell (``DEVICE = mt.device_from_env()``) and puts
+    its models and data there, so ``MINITRANSFORMER_DEVICE=cuda make lab`` runs it on a GPU
+    without editing it. The book itself is built and tested on the CPU (the default). Asking
+    for ``cuda`` or ``mps`` where this PyTorch cannot use one raises ``ValueError`` at once,
+    instead of failing later inside a model.
+    """
+    if not isinstance(default, str):
+        raise TypeError(f"default must be a str such as 'cpu' or 'cuda', got {default!r}")
+    text = os.environ.get(DEVICE_VARIABLE, "").strip() or default
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise ValueError(f"{DEVICE_VARIABLE} (or default) must name a torch device such as "
+                         f"'cpu', 'cuda' or 'cuda:1', got {text!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {text!r} asked for, but torch.cuda.is_available() is False "
+                         f"(torch {torch.__version__}: a CPU build, or no GPU visible)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {text!r} asked for, but torch.backends.mps.is_available() "
+                         "is False")
+    return device
 
 
 def record_result(name: str, value: float | int | bool) -> None:

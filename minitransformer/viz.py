@@ -67,6 +67,7 @@ from itertools import pairwise  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure, SubFigure  # noqa: E402
 from matplotlib.patches import Circle  # noqa: E402
 
 from ._validation import check_int, describe  # noqa: E402
@@ -105,8 +106,8 @@ def plot_curves(series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: s
             raise TypeError(f"{name} must be a non-empty string, got {describe(value)}")
     ax = _new_axes(ax)
     colors = list(PALETTE.values())
-    for i, (label, values) in enumerate(series.items()):
-        values = np.asarray(values, dtype=float)
+    for i, (label, points) in enumerate(series.items()):
+        values = np.asarray(points, dtype=float)
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"series[{label!r}] must be a non-empty 1-D sequence, got {describe(values)}")
         xs = np.arange(1, values.size + 1) if x is None else np.asarray(x, dtype=float)[: values.size]
@@ -249,7 +250,7 @@ def _arrow(ax, start, end, label=None, *, colour="black", rad=0.0, label_offset=
                 ha="left", va="center")
 
 
-def draw_rnn(steps: int = 4, *, title: str = "One cell, reused at every time step"):
+def draw_rnn(steps: int = 4, *, title: str = "One cell, reused at every time step") -> Figure:
     """The folded RNN (one cell with a loop) beside the same network unrolled over ``steps``.
 
     Every unrolled copy carries the same weights ``W_ih``, ``W_hh``: the unrolled picture is
@@ -295,8 +296,9 @@ def draw_rnn(steps: int = 4, *, title: str = "One cell, reused at every time ste
     return fig
 
 
-def plot_gradient_norms(curves: dict, *, title: str, ax=None,
-                        ylabel: str = "gradient norm $\\|\\partial L / \\partial h_t\\|$"):
+def plot_gradient_norms(curves: Mapping[str, object], *, title: str, ax: Axes | None = None,
+                        ylabel: str = "gradient norm $\\|\\partial L / \\partial h_t\\|$"
+                        ) -> Axes:
     """Gradient norm against distance from the loss, log scale, one line per entry of ``curves``.
 
     Args:
@@ -333,17 +335,20 @@ def _lstm_arrow(ax, points, color="black", head=True):
                             "shrinkA": 0, "shrinkB": 0})
 
 
-def draw_lstm_cell(ax=None, title="An LSTM cell: gates read $[h_{t-1}, x_t]$ and edit the cell state $c$"):
+def draw_lstm_cell(ax: Axes | None = None,
+                   title: str = "An LSTM cell: gates read $[h_{t-1}, x_t]$ and edit the cell "
+                                "state $c$") -> Figure | SubFigure:
     """Draw one LSTM cell (forget, input and output gates, candidate values, cell state).
 
     The cell state runs along the top, changed only by a multiplication (forget gate) and an
     addition (input gate times candidate values); the hidden state runs along the bottom. Gates
     are boxes labelled with their non-linearity, point-wise operations are circles.
 
-    Returns the matplotlib ``Figure``.
+    Returns the matplotlib ``Figure`` (the one ``ax`` belongs to, when given).
     """
     from matplotlib.patches import Circle, FancyBboxPatch
 
+    fig: Figure | SubFigure
     if ax is None:
         fig, ax = plt.subplots(figsize=(8.0, 4.6))
     else:
@@ -424,7 +429,8 @@ def _link(ax, x0, y0, x1, y1):
 
 
 def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
-                     title: str = "The Transformer: an encoder stack feeding a decoder stack"):
+                     title: str = "The Transformer: an encoder stack feeding a decoder stack"
+                     ) -> Figure:
     """Draw the encoder-decoder Transformer (Figure 1 of Vaswani et al. 2017) with patches.
 
     Each sublayer is followed by "Add & Norm" (post-norm, the paper's placement) or preceded
@@ -502,9 +508,10 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
     return fig
 
 
-def plot_attention_heads(weights, query_labels, key_labels, *,
+def plot_attention_heads(weights: torch.Tensor | np.ndarray, query_labels: Sequence[str],
+                         key_labels: Sequence[str], *,
                          title: str = "Attention weights per head", xlabel: str = "key",
-                         ylabel: str = "query"):
+                         ylabel: str = "query") -> Figure:
     """One heatmap per head: ``weights`` is ``(heads, T_q, T_k)`` (a tensor or array of
     probabilities); labels name the query and key positions. Returns the ``Figure``."""
     import numpy as np

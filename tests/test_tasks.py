@@ -42,6 +42,12 @@ def test_train_long_range_learns_a_short_sequence_and_is_deterministic():
     assert acc == again
 
 
+def test_train_long_range_on_a_named_device_gives_the_same_accuracy():
+    on_default = mt.train_long_range(_factory, 3, steps=10, n_test=50, seed=1)
+    on_cpu = mt.train_long_range(_factory, 3, steps=10, n_test=50, seed=1, device="cpu")
+    assert on_cpu == on_default
+
+
 def test_train_long_range_rejects_bad_arguments():
     with pytest.raises(ValueError, match="length"):
         mt.train_long_range(_factory, 0)

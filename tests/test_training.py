@@ -185,6 +185,56 @@ def test_train_bad_arguments_name_the_argument():
     with pytest.raises(ValueError, match="batches"):
         mt.train(model, [], _mse, opt, progress=False)
 
+    with pytest.raises(ValueError, match="device"):
+        mt.train(model, batches, _mse, opt, device="gpu")
+    with pytest.raises(TypeError, match="device"):
+        mt.train(model, batches, _mse, opt, device=0.5)
+
+
+def test_train_moves_every_tensor_of_every_batch_to_device():
+    """device="meta" stands in for a GPU (none is needed): the loss is computed on the CPU
+    from a stand-in parameter so that train can read its value, and the test records what
+    loss_fn received."""
+    meta = torch.device("meta")
+    model = nn.Linear(3, 1).to(meta)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    stand_in = torch.ones((), requires_grad=True)
+    seen = []
+
+    def loss_fn(m, batch):
+        seen.append((next(m.parameters()).device, batch))
+        return stand_in * 2.0
+
+    t = torch.zeros(2, 3)
+    batches = [mt.data.Batch(t, t.long(), t.long()), {"x": t, "pair": [t, "label"]}, (t, 7)]
+    mt.train(model, batches, loss_fn, opt, progress=False, device="meta")
+    assert [device for device, _ in seen] == [meta] * 3
+    batch, mapping, pair = (b for _, b in seen)
+    assert isinstance(batch, mt.data.Batch) and all(x.device == meta for x in batch)
+    assert mapping["x"].device == meta and mapping["pair"][0].device == meta
+    assert isinstance(mapping["pair"], list) and mapping["pair"][1] == "label"
+    assert isinstance(pair, tuple) and pair[0].device == meta and pair[1] == 7
+    assert t.device == torch.device("cpu")  # the reader's batches themselves are not changed
+
+
+def test_train_refuses_a_move_that_would_leave_the_optimizer_behind():
+    """Moving to meta replaces a module's parameters (a move between CPU and GPU keeps
+    them): the optimizer built before would update the old ones, so train says so."""
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="create the optimizer"):
+        mt.train(model, _regression_problem(), _mse, opt, progress=False, device="meta")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_train_on_cuda_moves_the_model_and_keeps_the_optimizer_working():
+    model = nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = mt.train(model, _regression_problem(), _mse, opt, epochs=3, progress=False,
+                       device="cuda")
+    assert next(model.parameters()).is_cuda
+    assert history.epoch_loss[-1] < history.epoch_loss[0]
+
 
 def test_noam_lr_exercise_accepts_the_reference_and_rejects_a_missing_warmup():
     assert mt.exercises.check("noam_lr", mt.noam_lr, verbose=False)

@@ -64,6 +64,33 @@ def test_seed_from_env_names_the_variable_when_it_is_not_a_seed(monkeypatch, tex
         mt.seed_from_env()
 
 
+def test_device_from_env_reads_the_variable_and_falls_back_to_the_default(monkeypatch):
+    monkeypatch.delenv("MINITRANSFORMER_DEVICE", raising=False)
+    assert mt.device_from_env() == torch.device("cpu")
+    assert mt.device_from_env(default="meta") == torch.device("meta")
+    monkeypatch.setenv("MINITRANSFORMER_DEVICE", " meta ")
+    assert mt.device_from_env() == torch.device("meta")
+
+
+@pytest.mark.parametrize("text", ["gpu", "cuda:x", "nonsense"])
+def test_device_from_env_names_the_variable_when_it_is_not_a_device(monkeypatch, text):
+    monkeypatch.setenv("MINITRANSFORMER_DEVICE", text)
+    with pytest.raises(ValueError, match="MINITRANSFORMER_DEVICE"):
+        mt.device_from_env()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_device_from_env_refuses_cuda_where_torch_cannot_use_it(monkeypatch):
+    monkeypatch.setenv("MINITRANSFORMER_DEVICE", "cuda")
+    with pytest.raises(ValueError, match=r"cuda.*is_available\(\) is False"):
+        mt.device_from_env()
+
+
+def test_device_from_env_rejects_a_default_that_is_not_a_string():
+    with pytest.raises(TypeError, match="default"):
+        mt.device_from_env(default=torch.device("cpu"))
+
+
 def test_record_result_does_nothing_without_the_variable(monkeypatch, tmp_path):
     monkeypatch.delenv("MINITRANSFORMER_RECORD", raising=False)
     monkeypatch.chdir(tmp_path)
