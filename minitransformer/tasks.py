@@ -133,13 +133,15 @@ def train_long_range(
     Returns:
         Accuracy in ``[0, 1]``; chance is ``1 / n_classes``.
 
-    Measured with the defaults and hidden size 32: the package's tanh :class:`~minitransformer.rnn.RNN` reaches
-    100 % at lengths 5, 10 and 20, about 50 % at 30 and chance (25 %) at 40 and 60 (seeds 0, 1
-    and 2 all at chance for 40 and 60), while the package's LSTM with its forget-gate bias
-    set to 3 reaches 100 % at lengths 40 and 60 with the same budget; with bias 2 or 1 it
-    fails at 40 in some or all seeds (chapter 4 and ``book/claims/04_lstm.json`` give the
-    spread over seeds 0-4). With a larger learning rate (0.01) the RNN learns length 40 in
-    some seeds and the LSTM no longer in all, which blurs the picture.
+    Measured with the defaults and hidden size 32 over 15 seeds (chapter 3's ``make claims``
+    runs, ``book/claims/03_vanishing_gradients.json``): the package's tanh
+    :class:`~minitransformer.rnn.RNN` solves length 5 in every seed, 10 and 20 in most (12 and
+    11 of 15; a failed run ends at chance or about 50 %), 30 in none, and stays at chance
+    (25 %) at 40 and 60 in every seed, while the package's LSTM with its forget-gate bias set
+    to 3 reaches 100 % at lengths 40 and 60 with the same budget in every seed of 0-4; with
+    bias 2 or 1 it fails at 40 in some or all seeds (chapter 4 and
+    ``book/claims/04_lstm.json``). With a larger learning rate (0.01) the RNN learns length
+    40 in some seeds and the LSTM no longer in all, which blurs the picture.
     """
     if not callable(model_factory):
         raise TypeError(f"model_factory must be callable, got {type(model_factory).__name__}")
