@@ -34,6 +34,7 @@ __all__ = [
     "CharTokenizer",
     "Vocab",
     "date_dataset",
+    "date_field_spans",
     "date_splits",
     "date_tokenizer",
     "format_date",
@@ -211,6 +212,52 @@ def format_date(date: _dt.date, style: str) -> str:
         raise TypeError(f"date must be a datetime.date, got {date!r} ({type(date).__name__})")
     check_choice("style", style, sorted(DATE_FORMATS))
     return DATE_FORMATS[style](date)
+
+
+_MONTH_NAMES = {name.lower() for m in MONTHS for name in (m, m[:3])}
+_ORDINAL_SUFFIXES = ("st", "nd", "rd", "th")
+
+
+def date_field_spans(text: str) -> dict[str, tuple[int, int]]:
+    """Where the year, the month and the day are written in ``text``, a date in one of the
+    :data:`DATE_FORMATS`: ``{"year": (start, end), "month": ..., "day": ...}``, character
+    offsets as in ``text[start:end]``.
+
+    A day's ordinal suffix belongs to the day (``"3rd"``); a month is its name, abbreviation
+    or number; weekday names and filler words (``"the"``, ``"of"``) belong to no field.
+    Numeric dates are read as :data:`DATE_FORMATS` writes them: year first when it has four
+    digits (``1987-3-3``), else day, month, year (``03/03/87``). Used to measure where a
+    model's attention looks (chapter 6).
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    found: list[list[int]] = []
+    months: list[tuple[int, int]] = []
+    for token in re.finditer(r"[A-Za-z]+|\d+", text):
+        word = token.group()
+        if word.isdigit():
+            found.append([token.start(), token.end()])
+        elif word.lower() in _MONTH_NAMES:
+            months.append((token.start(), token.end()))
+        elif word in _ORDINAL_SUFFIXES and found and found[-1][1] == token.start():
+            found[-1][1] = token.end()  # "3" + "rd": the suffix is part of the day
+    numbers = [(start, end) for start, end in found]
+
+    def four_digits(span: tuple[int, int]) -> bool:
+        return text[span[0]:span[1]].isdigit() and span[1] - span[0] == 4
+
+    if len(months) == 1 and len(numbers) == 2:
+        four = [n for n in numbers if four_digits(n)]
+        year = four[0] if four else numbers[-1]
+        day = numbers[1] if year == numbers[0] else numbers[0]
+        return {"year": year, "month": months[0], "day": day}
+    if not months and len(numbers) == 3:
+        first, second, third = numbers
+        if four_digits(first):
+            return {"year": first, "month": second, "day": third}
+        return {"year": third, "month": second, "day": first}
+    raise ValueError(f"text must be a date written in one of DATE_FORMATS (one month name "
+                     f"and two numbers, or three numbers), got {text!r}")
 
 
 def _all_dates(first_year: int, last_year: int) -> list[_dt.date]:

@@ -15,6 +15,7 @@ raises for a wrong answer: it returns ``False`` so the reader can try again.
 from __future__ import annotations
 
 import copy
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -150,7 +151,8 @@ def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool
                 print(f"  input:    {_short(args)}")
                 print(f"  expected: {_short(expected)}")
                 print(f"  got:      {_short(got)}")
-                print(f"  hint:     {exercise.hint}")
+                print(textwrap.fill(exercise.hint, width=88, initial_indent="  hint:     ",
+                                    subsequent_indent=" " * 12))
             return False
     if verbose:
         print(f"✓ {name}: all {len(cases)} cases match the reference.")

@@ -434,7 +434,8 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
     """Draw the encoder-decoder Transformer (Figure 1 of Vaswani et al. 2017) with patches.
 
     Each sublayer is followed by "Add & Norm" (post-norm, the paper's placement) or preceded
-    by "Norm" with a plain residual "Add" (``norm_first=True``). Returns the ``Figure``.
+    by "Norm" with a plain residual "Add" (``norm_first=True``); a skip arrow carries each
+    sublayer's input around it to the "Add" (the residual connection). Returns the ``Figure``.
     """
     from ._validation import check_int
     check_int("n_layers", n_layers, minimum=1)
@@ -447,10 +448,22 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
                                  "#f4b6c2", PALETTE["green"])
     w, h = 3.0, 0.6
 
+    def skip(x, y_from, y_to):
+        """The residual connection: from the sublayer's input, around it, into the Add box
+        (on the outer side of each stack, away from the memory arrow)."""
+        side = -1 if x < 5 else 1
+        x_out = x + side * (w / 2 + 0.2)
+        ax.plot([x, x_out, x_out], [y_from, y_from, y_to], color=PALETTE["purple"],
+                linewidth=1.1)
+        ax.plot([x], [y_from], "o", color=PALETTE["purple"], markersize=3)
+        ax.annotate("", xy=(x + side * w / 2, y_to), xytext=(x_out, y_to),
+                    arrowprops=dict(arrowstyle="->", linewidth=1.1, color=PALETTE["purple"]))
+
     def sublayers(x, y0, names):
         """Stack sublayers upward from y0; return the y of the last box's top."""
         y = y0
         for name, color in names:
+            skip(x, y - 0.45, y + (1.6 if norm_first else 0.8))
             if norm_first:
                 _block(ax, x, y, w, h * 0.8, "Norm", norm)
                 _link(ax, x, y + 0.25, x, y + 0.55)
@@ -493,7 +506,7 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
         _block(ax, dx, dec_top + 1.0, w, h * 0.8, "Final Norm", norm)
         enc_top, dec_top = enc_top + 1.0, dec_top + 1.0
     # memory: the encoder's output goes to every decoder layer's cross-attention
-    cross_y = 3.3 + (2.5 if norm_first else 1.7)
+    cross_y = 3.3 + (3.3 if norm_first else 1.7)  # the cross-attention box itself
     y_m, x_m = enc_top + 0.9, (ex + dx) / 2
     ax.plot([ex, ex, x_m, x_m], [enc_top + 0.3, y_m, y_m, cross_y], color=PALETTE["red"],
             linewidth=1.2)
@@ -504,6 +517,8 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
     _link(ax, dx, dec_top + 0.3, dx, dec_top + 0.75)
     _block(ax, dx, dec_top + 1.05, w, h, "Linear → softmax", out)
     ax.text(dx, dec_top + 1.75, "next-token probabilities", ha="center", fontsize=8)
+    ax.text(ex - w / 2 - 0.45, 3.3 - 0.45, "residual", ha="right", va="center", fontsize=7,
+            color=PALETTE["purple"])
     ax.set_ylim(0, dec_top + 2.1)
     return fig
 
@@ -511,10 +526,13 @@ def draw_transformer(n_layers: int = 6, *, norm_first: bool = False,
 def plot_attention_heads(weights: torch.Tensor | np.ndarray, query_labels: Sequence[str],
                          key_labels: Sequence[str], *,
                          title: str = "Attention weights per head", xlabel: str = "key",
-                         ylabel: str = "query") -> Figure:
+                         ylabel: str = "query", ncols: int | None = None) -> Figure:
     """One heatmap per head: ``weights`` is ``(heads, T_q, T_k)`` (a tensor or array of
-    probabilities); labels name the query and key positions. Returns the ``Figure``."""
+    probabilities); labels name the query and key positions. ``ncols`` heatmaps per row
+    (default: all in one row; fewer give long label lists room). Returns the ``Figure``."""
     import numpy as np
+
+    from ._validation import check_int
     w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights)
     if w.ndim != 3:
         raise ValueError(f"weights must have shape (heads, T_q, T_k), got shape {w.shape}")
@@ -522,16 +540,25 @@ def plot_attention_heads(weights: torch.Tensor | np.ndarray, query_labels: Seque
         raise ValueError(f"query_labels/key_labels must have {w.shape[1]}/{w.shape[2]} "
                          f"entries, got {len(query_labels)}/{len(key_labels)}")
     heads = w.shape[0]
-    fig, axes = plt.subplots(1, heads, figsize=(2.6 * heads + 0.8, 3.2), squeeze=False)
-    for i, ax in enumerate(axes[0]):
+    ncols = heads if ncols is None else check_int("ncols", ncols, minimum=1, maximum=heads)
+    nrows = -(-heads // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols + 0.8, 3.2 * nrows),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= heads:
+            ax.set_visible(False)
+            continue
         image = ax.imshow(w[i], cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
         ax.set_xticks(range(len(key_labels)), labels=list(key_labels), fontsize=7)
         ax.set_yticks(range(len(query_labels)), labels=list(query_labels), fontsize=7)
-        ax.set_xlabel(xlabel)
-        if i == 0:
+        if i // ncols == nrows - 1 or i + ncols >= heads:
+            ax.set_xlabel(xlabel)
+        if i % ncols == 0:
             ax.set_ylabel(ylabel)
         ax.set_title(f"head {i + 1}", fontsize=9)
         ax.grid(False)
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="attention weight")
-    fig.suptitle(title, fontsize=11, y=1.03)
+    if nrows > 1:
+        fig.subplots_adjust(hspace=0.45)  # room for the tick labels above the next titles
+    fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="attention weight")
+    fig.suptitle(title, fontsize=11, y=1.03 if nrows == 1 else 0.97)
     return fig

@@ -196,3 +196,31 @@ def test_bad_arguments_name_the_argument():
 def test_names_are_exported_at_top_level():
     assert mt.CharTokenizer is data.CharTokenizer
     assert mt.date_splits is data.date_splits
+
+
+@pytest.mark.parametrize("style", sorted(STRPTIME))
+def test_date_field_spans_find_the_written_year_month_and_day(style):
+    for d in [*SAMPLE_DATES, dt.date(2004, 5, 1), dt.date(1999, 10, 2), dt.date(2045, 4, 23)]:
+        text = data.format_date(d, style)
+        spans = mt.date_field_spans(text)
+        year, month, day = (text[slice(*spans[k])] for k in ("year", "month", "day"))
+        assert int(year) == (d.year if len(year) == 4 else d.year % 100), (text, spans)
+        name = data.MONTHS[d.month - 1]
+        assert (int(month) == d.month if month.isdigit()
+                else month.capitalize() in (name, name[:3])), (text, spans)
+        assert int(re.sub(r"(st|nd|rd|th)$", "", day)) == d.day, (text, spans)
+        assert not text[spans["day"][1]:spans["day"][1] + 1].isalpha(), (text, spans)
+        assert all(spans[a][1] <= spans[b][0] or spans[b][1] <= spans[a][0]
+                   for a in spans for b in spans if a != b), ("spans overlap", text, spans)
+
+
+def test_date_field_spans_keep_the_ordinal_suffix_with_the_day():
+    text = "the 3rd of March 1987"
+    assert mt.date_field_spans(text) == {"year": (17, 21), "month": (11, 16), "day": (4, 7)}
+
+
+def test_date_field_spans_reject_text_that_is_not_a_date():
+    with pytest.raises(ValueError, match="text must be a date"):
+        mt.date_field_spans("hello world")
+    with pytest.raises(TypeError, match="text must be a str"):
+        mt.date_field_spans(1987)

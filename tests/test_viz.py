@@ -101,3 +101,32 @@ def test_every_diagram_and_plot_draws_with_its_title(draw):
     assert _title_of(result) != ""
     figure = result.figure if isinstance(result, Axes) else result
     assert len(figure.axes) >= 1
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_transformer_diagram_has_one_residual_skip_per_sublayer_and_memory_into_cross_attention(
+        norm_first):
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Annotation
+
+    ax = mt.viz.draw_transformer(n_layers=2, norm_first=norm_first).axes[0]
+    arrows = [a for a in ax.texts if isinstance(a, Annotation) and a.arrow_patch is not None]
+    by_colour = {}
+    for a in arrows:
+        by_colour.setdefault(to_hex(a.arrow_patch.get_edgecolor()), []).append(a)
+    assert len(by_colour[mt.viz.PALETTE["purple"]]) == 2 + 3  # encoder 2, decoder 3 sublayers
+    (memory,) = by_colour[mt.viz.PALETTE["red"]]
+    (cross,) = [t for t in ax.texts if t.get_text() == "Cross-attention"]
+    assert memory.xy[1] == pytest.approx(cross.get_position()[1])
+    plt.close("all")
+
+
+def test_attention_heads_in_a_grid_have_one_heatmap_per_head_and_reject_bad_ncols():
+    fig = mt.viz.plot_attention_heads(np.full((3, 2, 4), 0.25), list("ab"), list("wxyz"),
+                                      title="Heads", ncols=2)
+    visible = [ax for ax in fig.axes if ax.get_visible() and ax.get_title().startswith("head")]
+    assert [ax.get_title() for ax in visible] == ["head 1", "head 2", "head 3"]
+    assert [t.get_text() for t in visible[2].get_xticklabels()] == list("wxyz")
+    with pytest.raises(ValueError, match="ncols"):
+        mt.viz.plot_attention_heads(np.full((3, 2, 4), 0.25), list("ab"), list("wxyz"), ncols=4)
+    plt.close("all")
