@@ -20,7 +20,7 @@ help:
 	@echo "make book   build the website into $(HTML) (creates $(VENV) first)"
 	@echo "make test   every check: ruff, unit tests, notebooks (nbval), book build, browser"
 	@echo "make serve  serve $(HTML) on http://127.0.0.1:8000"
-	@echo "make lab    open the chapters in JupyterLab"
+	@echo "make lab    open the chapters in JupyterLab (MyST rendered by jupyterlab-myst)"
 	@echo "make bench  print the benchmark tables"
 	@echo "make dist   build the wheel and the sdist into dist/"
 	@echo "make test-min  the unit tests with the oldest dependency versions pyproject.toml allows"
@@ -68,6 +68,8 @@ serve: $(STAMP)
 	@test -f $(HTML)/index.html || $(MAKE) book
 	$(BIN)/python -m http.server 8000 --bind 127.0.0.1 --directory $(HTML)
 
+# jupyterlab-myst (requirements.txt) renders the chapters' MyST: exercises, collapsed solutions,
+# math, and the prose's {eval} numbers once their cells have run (Run > Run All Cells).
 lab: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab book
 
