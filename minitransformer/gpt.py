@@ -71,7 +71,7 @@ class GPT(nn.Module):
     """A decoder-only Transformer: token ids in, next-token logits out.
 
     ``model(ids)`` gives the logits of the token that follows each position; position ``t``
-    sees ``ids[:, :t + 1]`` only. Blocks are ``model.layers`` (:class:`EncoderLayer` s
+    sees ``ids[:, :t + 1]`` only. Blocks are ``model.layers`` (:class:`~minitransformer.transformer.EncoderLayer` s
     with a causal mask), ``model.norm`` the final LayerNorm (identity when post-norm), and the
     output projection is the transposed embedding matrix.
     """
@@ -99,7 +99,7 @@ class GPT(nn.Module):
                 nn.init.xavier_uniform_(p)
 
     def new_cache(self) -> list[KVCache]:
-        """An empty key/value cache: one self-attention :class:`KVCache` per block."""
+        """An empty key/value cache: one self-attention :class:`~minitransformer.attention.KVCache` per block."""
         return [KVCache() for _ in self.layers]
 
     def _check(self, ids: object, cache: object) -> int:

@@ -157,7 +157,12 @@ def test_tables_render_and_code_fits_the_page(server, browser, page_name):
     """No Markdown table left as raw pipes; no code or output block that scrolls sideways."""
     page, _ = open_page(browser, f"{server}/{page_name}.html")
     try:
-        text = page.locator("main").inner_text()
+        # The page's prose and rendered outputs, without code (code may build a table's text).
+        text = page.evaluate(
+            "(() => { const main = document.querySelector('main').cloneNode(true);"
+            " main.querySelectorAll('pre, code, .cell_input').forEach(el => el.remove());"
+            " document.body.appendChild(main); const t = main.innerText; main.remove();"
+            " return t; })()")
         raw = [line for line in text.splitlines() if RAW_TABLE_RULE.search(line)]
         assert not raw, f"a Markdown table shows as raw text: {raw[:3]}"
         wide = page.evaluate(
