@@ -83,43 +83,15 @@ def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Te
 
 # --- scaled dot-product attention -----------------------------------------------------------------
 
-def scaled_dot_product_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    mask: torch.Tensor | None = None,
-    dropout_p: float = 0.0,
-    need_weights: bool = True,
-) -> tuple[torch.Tensor, torch.Tensor | None]:
-    r"""Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V, Eq. (1) of Vaswani et al. (2017).
-
-    Each query is compared with every key by a dot product; dividing by :math:`\sqrt{d_k}`
-    keeps the scores' variance near 1 whatever the width (section 3.2.1), so the softmax does
-    not saturate. The weights then average the values.
-
-    Args:
-        q, k, v: queries, keys and values (any number of leading batch dimensions, e.g.
-            ``(B, heads)``).
-        mask: bool, True = may attend, broadcastable to ``(..., T_q, T_k)`` without growing it.
-            A query row with no True entry gets zero weights and a zero output.
-        dropout_p: dropout on the attention weights (section 5.4); applied whenever > 0, so
-            modules pass 0 in ``eval()`` mode.
-        need_weights: if False, run PyTorch's fused kernel
-            (``torch.nn.functional.scaled_dot_product_attention``), which never stores the
-            ``T_q x T_k`` weights it does not return, and return ``None`` for them.
-
-    Returns:
-        ``(out, weights)``: ``out`` the weighted values, ``weights`` the attention
-        probabilities that multiplied ``v`` (after dropout), or None.
-
-    Shape:
-        q: ``(..., T_q, d_k)``; k: ``(..., T_k, d_k)``; v: ``(..., T_k, d_v)``.
-        out: ``(..., T_q, d_v)``; weights: ``(..., T_q, T_k)``.
-    """
-    for name, x in (("q", q), ("k", k), ("v", v)):
-        check_tensor(name, x, dtype="float")
+def _check_attention_args(q: object, k: object, v: object, mask: object, dropout_p: object,
+                          need_weights: object) -> float:
+    """The argument checks of :func:`scaled_dot_product_attention`; returns ``dropout_p``."""
+    checked = [check_tensor(name, x, dtype="float") for name, x in (("q", q), ("k", k), ("v", v))]
+    for name, x in zip("qkv", checked):
         if x.dim() < 2:
-            raise ValueError(f"{name} must have at least 2 dimensions (..., T, d), got {describe(x)}")
+            raise ValueError(f"{name} must have at least 2 dimensions (..., T, d), "
+                             f"got {describe(x)}")
+    q, k, v = checked
     if k.shape[-1] != q.shape[-1]:
         raise ValueError(f"k must have the same last dimension d_k as q ({q.shape[-1]}), "
                          f"got k of shape {tuple(k.shape)}")
@@ -134,10 +106,47 @@ def scaled_dot_product_attention(
             f"{tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}") from None
     if mask is not None:
         check_mask("mask", mask, (*batch, q.shape[-2], k.shape[-2]))
-    dropout_p = check_float("dropout_p", dropout_p, minimum=0.0, maximum=1.0)
     if not isinstance(need_weights, bool):
         raise TypeError(f"need_weights must be a bool, got {describe(need_weights)}")
+    return check_float("dropout_p", dropout_p, minimum=0.0, maximum=1.0)
 
+
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    need_weights: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    r"""Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V, Eq. (1) of Vaswani et al.
+    (2017).
+
+    Each query is compared with every key by a dot product; dividing by
+    :math:`\sqrt{d_k}` keeps the scores' variance near 1 whatever the width (section
+    3.2.1), so the softmax does not saturate. The weights then average the values.
+
+    Args:
+        q, k, v: queries, keys and values (any number of leading batch dimensions, e.g.
+            ``(B, heads)``).
+        mask: bool, True = may attend, broadcastable to ``(..., T_q, T_k)`` without
+            growing it. A query row with no True entry gets zero weights and a zero
+            output.
+        dropout_p: dropout on the attention weights (section 5.4); applied whenever > 0,
+            so modules pass 0 in ``eval()`` mode.
+        need_weights: if False, run PyTorch's fused kernel
+            (``torch.nn.functional.scaled_dot_product_attention``), which never stores
+            the ``T_q x T_k`` weights it does not return, and return ``None`` for them.
+
+    Returns:
+        ``(out, weights)``: ``out`` the weighted values, ``weights`` the attention
+        probabilities that multiplied ``v`` (after dropout), or None.
+
+    Shape:
+        q: ``(..., T_q, d_k)``; k: ``(..., T_k, d_k)``; v: ``(..., T_k, d_v)``.
+        out: ``(..., T_q, d_v)``; weights: ``(..., T_q, T_k)``.
+    """
+    dropout_p = _check_attention_args(q, k, v, mask, dropout_p, need_weights)
     if not need_weights:
         return _fused_attention(q, k, v, mask, dropout_p), None
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., T_q, T_k)
@@ -329,16 +338,17 @@ class MultiHeadAttention(nn.Module):
         return ours
 
     def _project(self, x: torch.Tensor, first: int, count: int):
-        """Project ``x`` with ``count`` consecutive parts of the packed weight starting at
-        ``first`` (0 = Q, 1 = K, 2 = V) in one matmul, and split the heads.
+        """Project ``x`` with ``count`` consecutive parts of the packed weight starting
+        at ``first`` (0 = Q, 1 = K, 2 = V) in one matmul, and split the heads.
 
-        Returns one ``(B, heads, T, d_head)`` tensor if ``count == 1``, else a tuple of them.
+        Returns one ``(B, heads, T, d_head)`` tensor if ``count == 1``, else a tuple.
         """
         rows = slice(first * self.d_model, (first + count) * self.d_model)
         bias = None if self.in_proj_bias is None else self.in_proj_bias[rows]
-        y = F.linear(x, self.in_proj_weight[rows], bias)                # (B, T, count * D)
-        y = y.view(*x.shape[:2], count, self.n_heads, self.d_head)      # (B, T, count, heads, d_head)
-        parts = y.permute(2, 0, 3, 1, 4).unbind(0)                      # count x (B, heads, T, d_head)
+        y = F.linear(x, self.in_proj_weight[rows], bias)  # (B, T, count * D)
+        y = y.view(*x.shape[:2], count, self.n_heads, self.d_head)
+        #                                           (B, T, count, heads, d_head)
+        parts = y.permute(2, 0, 3, 1, 4).unbind(0)  # count x (B, heads, T, d_head)
         return parts[0] if count == 1 else parts
 
     def forward(self, query: torch.Tensor, key: torch.Tensor | None, value: torch.Tensor | None,

@@ -124,6 +124,15 @@ def _mismatch(expected: object, got: object, atol: float) -> str | None:
     return None if got == expected else "wrong value"
 
 
+def _wrap(text: str, label: str) -> str:
+    """``label`` then ``text``, every line wrapped to the book's 88 columns."""
+    lines = []
+    for k, line in enumerate(text.splitlines() or [""]):
+        lines += textwrap.wrap(line, width=88, initial_indent=label if k == 0 else " " * len(label),
+                               subsequent_indent=" " * len(label)) or [label]
+    return "\n".join(lines)
+
+
 def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool:
     """Run the reader's ``fn`` against the reference of exercise ``name`` on every case.
 
@@ -147,12 +156,11 @@ def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool
             why = _mismatch(expected, got, exercise.atol)
         if why:
             if verbose:
-                print(f"✗ {name}: case {i} of {len(cases)} failed: {why}.")
-                print(f"  input:    {_short(args)}")
-                print(f"  expected: {_short(expected)}")
-                print(f"  got:      {_short(got)}")
-                print(textwrap.fill(exercise.hint, width=88, initial_indent="  hint:     ",
-                                    subsequent_indent=" " * 12))
+                print(_wrap(f"✗ {name}: case {i} of {len(cases)} failed: {why}.", ""))
+                print(_wrap(_short(args), "  input:    "))
+                print(_wrap(_short(expected), "  expected: "))
+                print(_wrap(_short(got), "  got:      "))
+                print(_wrap(exercise.hint, "  hint:     "))
             return False
     if verbose:
         print(f"✓ {name}: all {len(cases)} cases match the reference.")

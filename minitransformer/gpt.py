@@ -148,8 +148,8 @@ class GPT(nn.Module):
 
         Args:
             ids: token ids; with a ``cache``, only the tokens after the cached ones.
-            cache: from :meth:`new_cache`, filled in place (see :func:`~minitransformer.
-                decoding.generate`).
+            cache: from :meth:`new_cache`, filled in place (see
+                :func:`~minitransformer.decoding.generate`).
 
         Shape:
             ids: ``(B, T)`` integer ids in ``[0, vocab_size)``, with ``cached + T <= max_len``;

@@ -51,7 +51,7 @@ def lstm_cell_step(
     """
     W_ii, W_if, W_ig, W_io = weight_ih.chunk(4, dim=0)  # each (H, I)
     W_hi, W_hf, W_hg, W_ho = weight_hh.chunk(4, dim=0)  # each (H, H)
-    if bias_ih is None or bias_hh is None:  # bias=False: PyTorch's layers have both or neither
+    if bias_ih is None or bias_hh is None:  # bias=False: PyTorch has both or neither
         bias_ih = bias_hh = weight_ih.new_zeros(weight_ih.shape[0])  # (4H,)
     b_i, b_f, b_g, b_o = (bias_ih + bias_hh).chunk(4)  # each (H,)
     i = torch.sigmoid(x @ W_ii.T + h @ W_hi.T + b_i)  # input gate, (B, H)

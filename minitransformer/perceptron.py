@@ -120,8 +120,9 @@ def perceptron_update(w: np.ndarray, b: float, x: np.ndarray, y: int,
                       lr: float = 1.0) -> tuple[np.ndarray, float]:
     """One step of Rosenblatt's rule on one sample; returns the new ``(w, b)``.
 
-    The prediction is ``1 if w·x + b > 0 else 0``; the weights move by ``lr * (y - ŷ) * x``
-    (and the bias by ``lr * (y - ŷ)``), so a correctly classified sample changes nothing.
+    The prediction is ``1 if w·x + b > 0 else 0``; the weights move by
+    ``lr * (y - ŷ) * x`` (and the bias by ``lr * (y - ŷ)``), so a correctly classified
+    sample changes nothing.
     """
     y_hat = 1 if float(np.dot(w, x) + b) > 0 else 0
     error = y - y_hat
@@ -306,11 +307,13 @@ class MLP:
         return self._loss_from_logits(pre[-1], self._targets(y, inputs[0].shape[0]))
 
     def backward(self, y: np.ndarray) -> dict[str, np.ndarray]:
-        """Gradients of the mean loss for the batch of the last :meth:`forward`, by parameter name.
+        """Gradients of the mean loss for the batch of the last :meth:`forward`, by
+        parameter name.
 
-        Backpropagation: start from dL/dz of the output layer, then for each layer from the
-        top, ``linear_backward`` gives the weight and bias gradients and dL/da of the layer
-        below, and the activation's derivative turns that into dL/dz.
+        Backpropagation: start from dL/dz of the output layer, then for each layer
+        from the top, ``linear_backward`` gives the weight and bias gradients and
+        dL/da of the layer below, and the activation's derivative turns that into
+        dL/dz.
         """
         if not self._cache[0]:
             raise RuntimeError("call forward(X) (or loss(X, y)) before backward(y)")
@@ -319,9 +322,9 @@ class MLP:
         y = self._targets(y, n)
         z_out = pre[-1]
         if self.loss_name == "bce":
-            grad_z = (sigmoid(z_out) - y) / y.size          # d mean(softplus(z) - y z) / dz
+            grad_z = (sigmoid(z_out) - y) / y.size   # d mean(softplus(z) - y z) / dz
         else:
-            grad_z = 2.0 * (z_out - y) / y.size              # d mean((z - y)²) / dz
+            grad_z = 2.0 * (z_out - y) / y.size       # d mean((z - y)²) / dz
         act_backward = _ACTIVATIONS[self.activation][1]
         grads: dict[str, np.ndarray] = {}
         for layer in range(self.n_layers, 0, -1):

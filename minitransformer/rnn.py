@@ -160,10 +160,11 @@ class RNN(nn.Module):
         """Run the whole sequence through every layer, one time step after another.
 
         Shape:
-            x: ``(B, T, I)``, B sequences of T steps with I features; h0: ``(L, B, H)`` the
-            initial state of each of the L layers (zeros if None). Returns ``out``
-            ``(B, T, H)`` (the last layer's state at every step) and ``h_n`` ``(L, B, H)``
-            (every layer's state after step T), as ``torch.nn.RNN`` with ``batch_first=True``.
+            x: ``(B, T, I)``, B sequences of T steps with I features; h0: ``(L, B, H)``
+            the initial state of each of the L layers (zeros if None). Returns ``out``
+            ``(B, T, H)`` (the last layer's state at every step) and ``h_n``
+            ``(L, B, H)`` (every layer's state after step T), as ``torch.nn.RNN`` with
+            ``batch_first=True``.
         """
         check_tensor("x", x, shape=("B", "T", self.input_size), dtype="float")
         batch, length = x.shape[0], x.shape[1]
@@ -174,12 +175,12 @@ class RNN(nn.Module):
         else:
             check_tensor("h0", h0, shape=(self.num_layers, batch, self.hidden_size),
                          dtype="float")
-        layer_input = x                              # (B, T, I) for layer 0, then (B, T, H)
+        layer_input = x                          # (B, T, I) for layer 0, then (B, T, H)
         last_states = []
         for k, cell in enumerate(cast("list[RNNCell]", self.cells)):
             h = h0[k]                                # (B, H)
             outputs = []
-            for t in range(length):                  # sequential: step t needs step t - 1
+            for t in range(length):                  # step t needs step t - 1
                 h = cell.step(layer_input[:, t], h)  # (B, H)
                 outputs.append(h)
             layer_input = torch.stack(outputs, dim=1)  # (B, T, H)

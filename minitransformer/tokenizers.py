@@ -89,7 +89,7 @@ class WordTokenizer:
 
     @property
     def vocab_size(self) -> int:
-        """Number of ids, ``<unk>`` included."""
+        """How many ids the tokenizer uses, ``<unk>`` included."""
         return len(self.itos)
 
     def __len__(self) -> int:
@@ -224,7 +224,7 @@ class BPETokenizer:
 
     @property
     def vocab_size(self) -> int:
-        """Number of ids: 256 bytes plus one per merge."""
+        """How many ids the tokenizer uses (256 bytes plus one per merge)."""
         return len(self.vocab)
 
     def __len__(self) -> int:

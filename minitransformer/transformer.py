@@ -215,13 +215,14 @@ class EncoderLayer(_Sublayers):
         """Self-attention then the feed-forward network, each in a residual sublayer.
 
         Shape:
-            x: ``(B, T, D)`` (with ``cache``: only the new positions); mask: bool, True = may
-            attend, broadcastable to ``(B, heads, T, T_k)``, e.g. ``padding_mask(src, pad_id)``
-            ``(B, 1, 1, T)`` in an encoder or ``causal_mask(T)`` in a decoder-only model;
-            cache: a self-attention :class:`~minitransformer.attention.KVCache` for generating one token at a time
-            (``T_k`` is then the number of cached positions after this call);
-            output: ``(B, T, D)``, and with ``need_weights`` also the self-attention weights
-            ``(B, heads, T, T_k)``.
+            x: ``(B, T, D)`` (with ``cache``: only the new positions); mask: bool,
+            True = may attend, broadcastable to ``(B, heads, T, T_k)``, e.g.
+            ``padding_mask(src, pad_id)`` ``(B, 1, 1, T)`` in an encoder or
+            ``causal_mask(T)`` in a decoder-only model; cache: a self-attention
+            :class:`~minitransformer.attention.KVCache` for generating one token at a
+            time (``T_k`` is then the number of cached positions after this call);
+            output: ``(B, T, D)``, and with ``need_weights`` also the self-attention
+            weights ``(B, heads, T, T_k)``.
         """
         check_tensor("x", x, shape=("B", "T", self.d_model), dtype="float")
 

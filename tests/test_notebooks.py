@@ -89,3 +89,24 @@ def test_chapter_proves_a_result_in_a_checked_cell(path):
     checked = [c for c in cells(path) if c["cell_type"] == "code"
                and "nbval-check-output" in c["metadata"].get("tags", [])]
     assert checked, "no nbval-check-output cell: no printed result is compared by the tests"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_and_the_source_a_chapter_prints_fit_88_columns(path):
+    """The page shows code cells and ``inspect.getsource`` listings in a column of about 88
+    characters (tests/test_site.py checks the built page): longer lines scroll sideways."""
+    import inspect
+
+    import minitransformer as mt
+
+    long = []
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        text = source(cell)
+        long += [f"cell {i}: {line}" for line in text.splitlines() if len(line) > 88]
+        for expr in re.findall(r"inspect\.getsource\(([\w.]+)\)", text):
+            obj = eval(expr, {"mt": mt})
+            long += [f"cell {i}, {expr}: {line}" for line in inspect.getsource(obj).splitlines()
+                     if len(line) > 88]
+    assert not long, "lines over 88 characters:\n" + "\n".join(long)
