@@ -7,7 +7,7 @@ reproducible runs. Importing the package changes no global state: the book's plo
 opted into with ``mt.viz.use_style()``.
 """
 
-from . import data, exercises, viz
+from . import data, diagrams, exercises, viz
 from .training import History, train
 from .utils import (
     device_from_env,
@@ -94,6 +94,7 @@ __all__ = [
     "History",
     "data",
     "device_from_env",
+    "diagrams",
     "exercises",
     "read_results",
     "record_result",

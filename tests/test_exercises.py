@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 import minitransformer as mt
 from minitransformer import exercises
@@ -86,3 +87,29 @@ def test_hints_point_the_way_without_printing_the_formula(name, capsys):
     assert " ".join(hint.split()) in " ".join(out.split())
     hint_lines = out[out.index("  hint:"):].splitlines()
     assert max(len(line) for line in hint_lines) <= 88  # the hint fits the page
+
+
+# --- each chapter's exercise tells a right answer from a typical wrong one ---------------------
+
+def test_lstm_cell_step_exercise_accepts_reference_and_rejects_swapped_gates(capsys):
+    assert mt.exercises.check("lstm_cell_step", mt.lstm.lstm_cell_step, verbose=False)
+
+    def swapped_f_and_i(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
+        def swap(w):
+            return None if w is None else torch.cat([w.chunk(4)[k] for k in (1, 0, 2, 3)])
+        return mt.lstm.lstm_cell_step(x, h, c, swap(weight_ih), swap(weight_hh), swap(bias_ih), swap(bias_hh))
+
+    assert not mt.exercises.check("lstm_cell_step", swapped_f_and_i)
+    assert "lstm_cell_step: case 1 of 4 failed" in capsys.readouterr().out
+
+
+def test_noam_lr_exercise_accepts_the_reference_and_rejects_a_missing_warmup():
+    assert mt.exercises.check("noam_lr", mt.noam_lr, verbose=False)
+    assert not mt.exercises.check("noam_lr", lambda s, d, w: d ** -0.5 * max(s, 1) ** -0.5,
+                                  verbose=False)
+
+
+def test_positional_encoding_exercise_accepts_the_reference_and_rejects_zeros(capsys):
+    assert mt.exercises.check("positional_encoding", mt.sinusoidal_positions, verbose=False)
+    assert not mt.exercises.check("positional_encoding", lambda m, d: torch.zeros(m, d))
+    assert "case 1" in capsys.readouterr().out

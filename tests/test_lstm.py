@@ -227,29 +227,6 @@ def test_lstm_rejects_bad_constructor_arguments(kwargs, error, match):
         mt.LSTM(**kwargs)
 
 
-def test_lstm_cell_step_exercise_accepts_reference_and_rejects_swapped_gates(capsys):
-    assert mt.exercises.check("lstm_cell_step", lstm_cell_step, verbose=False)
-
-    def swapped_f_and_i(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
-        def swap(w):
-            return None if w is None else torch.cat([w.chunk(4)[k] for k in (1, 0, 2, 3)])
-        return lstm_cell_step(x, h, c, swap(weight_ih), swap(weight_hh), swap(bias_ih), swap(bias_hh))
-
-    assert not mt.exercises.check("lstm_cell_step", swapped_f_and_i)
-    assert "lstm_cell_step: case 1 of 4 failed" in capsys.readouterr().out
-
-
-def test_draw_lstm_cell_draws_four_gates_and_four_pointwise_operations():
-    import matplotlib.pyplot as plt
-
-    fig = mt.viz.draw_lstm_cell()
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert texts.count("σ") == 3
-    assert texts.count("tanh") == 2
-    assert texts.count("×") == 3 and texts.count("+") == 1
-    plt.close(fig)
-
-
 def test_set_forget_bias_opens_forget_gate_in_every_layer():
     lstm = mt.LSTM(IN, H, num_layers=2).set_forget_bias(2.0)
     for k in range(2):

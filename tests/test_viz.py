@@ -1,8 +1,10 @@
-"""Plots return the Axes they drew, with named axes and a title; bad input is rejected."""
+"""Plots return the Axes (or, for several panels, the figure) they drew into, with named axes
+and a title; bad input is rejected."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from matplotlib.axes import Axes
 
 import minitransformer as mt
@@ -55,69 +57,36 @@ def test_plot_decision_boundary_rejects_points_not_in_the_plane():
         mt.viz.plot_decision_boundary(None, np.zeros((4, 2)), np.zeros(4), title="t")
 
 
-def test_draw_mlp_draws_one_circle_per_unit_and_names_the_layers():
-    ax = mt.viz.draw_mlp([2, 3, 1])
-    assert isinstance(ax, Axes)
-    assert len(ax.patches) == 6
-    texts = " ".join(t.get_text() for t in ax.texts)
-    for role in ("input", "hidden", "output"):
-        assert role in texts
-    assert len(ax.get_lines()) == 2 * 3 + 3 * 1  # one line per weight
-    assert ax.get_title()
+# --- chapters 3-6 -------------------------------------------------------------------------------
+
+def test_plot_gradient_norms_draws_one_line_per_curve_against_distance_into_given_axes():
+    _, ax = plt.subplots()
+    out = mt.viz.plot_gradient_norms({"rnn": torch.tensor([1.0, 0.1, 0.01]), "lstm": [1.0, 1.0]},
+                                     title="Gradients", ax=ax)
+    assert out is ax and ax.get_title() == "Gradients"
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in ax.get_lines()] == ["rnn", "lstm"]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), [2, 1, 0])
+    with pytest.raises(TypeError, match="curves"):
+        mt.viz.plot_gradient_norms({}, title="t")
+    plt.close("all")
 
 
-def test_draw_mlp_caps_wide_layers_and_rejects_bad_sizes():
-    ax = mt.viz.draw_mlp([2, 100, 1], max_units=5)
-    assert len(ax.patches) == 2 + 5 + 1
-    assert any("100 units" in t.get_text() for t in ax.texts)
-    with pytest.raises(ValueError, match="sizes"):
-        mt.viz.draw_mlp([3])
-    with pytest.raises(ValueError, match=r"sizes\[1\]"):
-        mt.viz.draw_mlp([3, 0, 1])
+def test_every_plot_rejects_an_ax_or_fig_that_is_not_one():
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        mt.viz.plot_curves({"a": [1.0]}, xlabel="x", ylabel="y", title="t", ax="left")
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
+        mt.viz.plot_attention_heads(np.full((1, 2, 2), 0.5), list("ab"), list("ab"), fig=3)
 
 
-# --- chapters 2-6: every diagram and plot draws with a title ----------------------------------------
-
-def _title_of(result):
-    """The title of a returned Figure (its first titled Axes or suptitle) or Axes."""
-    if isinstance(result, Axes):
-        return result.get_title()
-    titles = [ax.get_title() for ax in result.axes if ax.get_title()]
-    suptitle = result._suptitle.get_text() if result._suptitle is not None else ""
-    return suptitle or (titles[0] if titles else "")
-
-
-@pytest.mark.parametrize("draw", [
-    lambda: mt.viz.draw_rnn(steps=3, title="RNN"),
-    lambda: mt.viz.draw_lstm_cell(title="LSTM"),
-    lambda: mt.viz.draw_transformer(n_layers=2, title="Transformer"),
-    lambda: mt.viz.draw_transformer(n_layers=2, norm_first=True, title="Transformer"),
-    lambda: mt.viz.plot_gradient_norms({"rnn": [1.0, 0.1, 0.01]}, title="Gradients"),
-    lambda: mt.viz.plot_attention_heads(np.full((2, 3, 4), 0.25), list("abc"), list("wxyz"),
-                                        title="Heads"),
-])
-def test_every_diagram_and_plot_draws_with_its_title(draw):
-    result = draw()
-    assert _title_of(result) != ""
-    figure = result.figure if isinstance(result, Axes) else result
-    assert len(figure.axes) >= 1
-
-
-@pytest.mark.parametrize("norm_first", [False, True])
-def test_transformer_diagram_has_one_residual_skip_per_sublayer_and_memory_into_cross_attention(
-        norm_first):
-    from matplotlib.colors import to_hex
-    from matplotlib.text import Annotation
-
-    ax = mt.viz.draw_transformer(n_layers=2, norm_first=norm_first).axes[0]
-    arrows = [a for a in ax.texts if isinstance(a, Annotation) and a.arrow_patch is not None]
-    by_colour = {}
-    for a in arrows:
-        by_colour.setdefault(to_hex(a.arrow_patch.get_edgecolor()), []).append(a)
-    assert len(by_colour[mt.viz.PALETTE["purple"]]) == 2 + 3  # encoder 2, decoder 3 sublayers
-    (memory,) = by_colour[mt.viz.PALETTE["red"]]
-    (cross,) = [t for t in ax.texts if t.get_text() == "Cross-attention"]
-    assert memory.xy[1] == pytest.approx(cross.get_position()[1])
+def test_attention_heads_draw_into_a_given_subfigure_and_return_it():
+    fig = plt.figure()
+    left, right = fig.subfigures(1, 2)
+    out = mt.viz.plot_attention_heads(np.full((2, 3, 4), 0.25), list("abc"), list("wxyz"),
+                                      title="Heads", fig=right)
+    assert out is right
+    assert [ax.get_title() for ax in right.axes[:2]] == ["head 1", "head 2"]
+    assert left.axes == []
     plt.close("all")
 
 
