@@ -20,7 +20,8 @@ from .utils import (
 
 # --- chapter 1: perceptrons and MLPs ---------------------------------------------------------
 # isort: split
-from .perceptron import MLP, Perceptron, numerical_gradient, perceptron_update
+from .mlp import MLP, numerical_gradient
+from .perceptron import Perceptron, perceptron_update
 
 # --- chapters 2-3: recurrent networks, vanishing gradients -------------------------------------
 # isort: split

@@ -17,6 +17,8 @@ __all__ = [
     "check_int",
     "check_float",
     "check_choice",
+    "check_array",
+    "check_labels",
     "check_tensor",
     "check_token_ids",
     "check_mask",
@@ -70,6 +72,37 @@ def check_choice(name: str, value: T, choices: Sequence[T]) -> T:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return value
+
+
+def check_array(name: str, x: object, *, ndim: int, columns: int | None = None) -> np.ndarray:
+    """Require a finite numeric NumPy array (or nested list) of rank ``ndim``; return float64."""
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {describe(x)}")
+    if x.dtype == bool or not np.issubdtype(x.dtype, np.number):
+        raise TypeError(f"{name} must hold numbers, got dtype {x.dtype}")
+    if x.ndim != ndim:
+        want = "(N, features)" if ndim == 2 else "(N,)"
+        raise ValueError(f"{name} must be a {ndim}-D array of shape {want}, got {describe(x)}")
+    if columns is not None and x.shape[1] != columns:
+        raise ValueError(f"{name} must have {columns} columns (features), got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one sample, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be finite, got NaN or inf in {describe(x)}")
+    return x.astype(np.float64, copy=False)
+
+
+def check_labels(name: str, y: object, n: int) -> np.ndarray:
+    """Require ``n`` binary labels (0 or 1) as a 1-D array; return them as int64."""
+    y = check_array(name, y, ndim=1)
+    if y.shape[0] != n:
+        raise ValueError(f"{name} must hold one label per row of X ({n}), got shape {y.shape}")
+    bad = ~np.isin(y, (0, 1))
+    if bad.any():
+        raise ValueError(f"{name} must contain only 0 and 1, got {y[bad][0]!r}")
+    return y.astype(np.int64)
 
 
 def check_tensor(name: str, x: object, *, shape: Sequence[int | str | None] | None = None,

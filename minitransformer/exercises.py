@@ -1,15 +1,26 @@
 """Auto-checked exercises: ``check(name, fn)`` runs a reader's function against the reference.
 
-Each chapter registers its exercises here with :func:`register`: a reference implementation,
-a function that builds a few test cases (positional-argument tuples, including edge cases) and
-a hint. ``check`` calls the reader's function and the reference on every case, compares the
-results (numbers, NumPy arrays, tensors, or tuples/lists of those) and prints a short report
-naming the first failing case, what was expected, what came back and the hint. It never
-raises for a wrong answer: it returns ``False`` so the reader can try again.
+``check`` calls the reader's function and the reference on every test case of the exercise,
+compares the results (numbers, NumPy arrays, tensors, or tuples/lists of those) and prints a
+short report naming the first failing case, what was expected, what came back and the hint.
+It never raises for a wrong answer: it returns ``False`` so the reader can try again
+(``mt.exercises.check("perceptron_update", my_update)``; :func:`names` lists the exercises).
 
-    >>> import minitransformer as mt
-    >>> mt.exercises.names()                     # doctest: +SKIP
-    >>> mt.exercises.check("step_function", my_step)  # doctest: +SKIP
+How a chapter adds an exercise: one :func:`register` decorator on the function that builds
+its test cases, in the chapter's section at the end of this module::
+
+    @register("causal_mask", reference=causal_mask,
+              description="causal_mask(size) -> (size, size) bool tensor, ...",
+              hint="which triangle of the matrix is that, ...")
+    def _causal_mask_cases() -> list[tuple]:
+        return [(1,), (2,), (5,)]
+
+- ``reference`` is the package's own function (imported at the top of this module), never a
+  copy of it: where the exercise's signature differs, a few lines adapt the call.
+- The cases are tuples of positional arguments, edge cases included, built from fixed seeds.
+- The ``hint`` points the way in words: no formula, no code (``tests/test_exercises.py``
+  checks), and the report never prints the answer beyond the failing case's expected value.
+- The notebook calls ``mt.exercises.check("name", fn)`` on a stub that returns a wrong answer.
 """
 
 from __future__ import annotations
@@ -22,7 +33,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .attention import causal_mask, scaled_dot_product_attention
+from .lstm import lstm_cell_step
+from .mlp import linear_backward, sigmoid_backward
+from .perceptron import perceptron_update
+from .rnn import RNNCell
+from .training import noam_lr
+from .transformer import sinusoidal_positions
+
 __all__ = ["Exercise", "register", "names", "describe", "check"]
+
+Cases = Callable[[], list[tuple]]
 
 
 @dataclass(frozen=True)
@@ -41,7 +62,7 @@ class Exercise:
     name: str
     description: str
     reference: Callable[..., object]
-    cases: Callable[[], list[tuple]]
+    cases: Cases
     hint: str
     atol: float = 1e-6
 
@@ -49,19 +70,25 @@ class Exercise:
 _REGISTRY: dict[str, Exercise] = {}
 
 
-def register(name: str, *, description: str, reference: Callable[..., object],
-             cases: Callable[[], list[tuple]], hint: str, atol: float = 1e-6) -> Exercise:
-    """Add an exercise to the registry (chapters' exercises are registered at import)."""
+def register(name: str, *, description: str, reference: Callable[..., object], hint: str,
+             atol: float = 1e-6) -> Callable[[Cases], Cases]:
+    """Register exercise ``name`` (an identifier not yet taken; the other arguments are the
+    fields of :class:`Exercise`). Returns a decorator for the function that builds the test
+    cases: it registers the exercise and returns that function unchanged."""
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"name must be an identifier-like string, got {name!r}")
     if name in _REGISTRY:
         raise ValueError(f"an exercise named {name!r} is already registered")
-    for arg, value in (("reference", reference), ("cases", cases)):
-        if not callable(value):
-            raise TypeError(f"{arg} must be callable, got {type(value).__name__}")
-    exercise = Exercise(name, description, reference, cases, hint, atol)
-    _REGISTRY[name] = exercise
-    return exercise
+    if not callable(reference):
+        raise TypeError(f"reference must be callable, got {type(reference).__name__}")
+
+    def decorate(cases: Cases) -> Cases:
+        if not callable(cases):
+            raise TypeError(f"cases must be callable, got {type(cases).__name__}")
+        _REGISTRY[name] = Exercise(name, description, reference, cases, hint, atol)
+        return cases
+
+    return decorate
 
 
 def names() -> list[str]:
@@ -167,16 +194,19 @@ def check(name: str, fn: Callable[..., object], *, verbose: bool = True) -> bool
     return True
 
 
-# ---------------------------------------------------------------------------------------------
-# Registered exercises, chapter by chapter. Each chapter's section registers the exercises its
-# notebook asks for; the references are the package's own functions where one exists.
-# ---------------------------------------------------------------------------------------------
+# --- the exercises, chapter by chapter; references are the package's own functions ---------
 
 # --- chapter 1 ----------------------------------------------------------------------------------
 
-from . import perceptron as _perceptron  # noqa: E402  (registered references live in the package)
-
-
+@register(
+    "perceptron_update",
+    description="perceptron_update(w, b, x, y, lr) -> (new_w, new_b): one step of Rosenblatt's "
+                "rule with prediction 1 if w·x + b > 0 else 0.",
+    reference=perceptron_update,
+    hint="predict first with the chapter's threshold rule; only a wrong prediction moves "
+         "the weights, towards x when the answer should have been 1 and away from it otherwise, "
+         "scaled by the learning rate. The bias moves like a weight whose input is always 1.",
+)
 def _perceptron_update_cases() -> list[tuple]:
     rng = np.random.default_rng(1)
     return [
@@ -189,18 +219,15 @@ def _perceptron_update_cases() -> list[tuple]:
     ]
 
 
-register(
-    "perceptron_update",
-    description="perceptron_update(w, b, x, y, lr) -> (new_w, new_b): one step of Rosenblatt's "
-                "rule with prediction 1 if w·x + b > 0 else 0.",
-    reference=_perceptron.perceptron_update,
-    cases=_perceptron_update_cases,
-    hint="predict first with the chapter's threshold rule; only a wrong prediction moves "
-         "the weights, towards x when the answer should have been 1 and away from it otherwise, "
-         "scaled by the learning rate. The bias moves like a weight whose input is always 1.",
+@register(
+    "sigmoid_backward",
+    description="sigmoid_backward(z, grad_out) -> grad_z: the gradient through a = sigmoid(z), "
+                "elementwise.",
+    reference=sigmoid_backward,
+    hint="write the sigmoid's derivative in terms of the sigmoid itself (the chapter derives "
+         "it), then apply the chain rule elementwise.",
+    atol=1e-9,
 )
-
-
 def _sigmoid_backward_cases() -> list[tuple]:
     rng = np.random.default_rng(2)
     return [
@@ -211,18 +238,16 @@ def _sigmoid_backward_cases() -> list[tuple]:
     ]
 
 
-register(
-    "sigmoid_backward",
-    description="sigmoid_backward(z, grad_out) -> grad_z: the gradient through a = sigmoid(z), "
-                "elementwise.",
-    reference=_perceptron.sigmoid_backward,
-    cases=_sigmoid_backward_cases,
-    hint="write the sigmoid's derivative in terms of the sigmoid itself (the chapter derives "
-         "it), then apply the chain rule elementwise.",
+@register(
+    "linear_backward",
+    description="linear_backward(grad_out, x, weight) -> (grad_x, grad_weight, grad_bias) for "
+                "z = x @ weight.T + b, with grad_out (N, out), x (N, in), weight (out, in).",
+    reference=linear_backward,
+    hint="each gradient has the shape of the thing it is the gradient of. Write one element of "
+         "z as a sum, differentiate it by one element of x, of weight and of b, and recognise a "
+         "matrix product or a sum over the batch.",
     atol=1e-9,
 )
-
-
 def _linear_backward_cases() -> list[tuple]:
     rng = np.random.default_rng(3)
     return [
@@ -232,28 +257,29 @@ def _linear_backward_cases() -> list[tuple]:
     ]
 
 
-register(
-    "linear_backward",
-    description="linear_backward(grad_out, x, weight) -> (grad_x, grad_weight, grad_bias) for "
-                "z = x @ weight.T + b, with grad_out (N, out), x (N, in), weight (out, in).",
-    reference=_perceptron.linear_backward,
-    cases=_linear_backward_cases,
-    hint="each gradient has the shape of the thing it is the gradient of. Write one element of "
-         "z as a sum, differentiate it by one element of x, of weight and of b, and recognise a "
-         "matrix product or a sum over the batch.",
-    atol=1e-9,
-)
-
-
-
 # --- chapters 2-3 --------------------------------------------------------------------------------
 
-def _rnn_step_reference(x: torch.Tensor, h: torch.Tensor, weight_ih: torch.Tensor,
-                        weight_hh: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """One Elman step for a batch: tanh(x W_ih^T + h W_hh^T + b), shapes (B, I), (B, H)."""
-    return torch.tanh(x @ weight_ih.T + h @ weight_hh.T + bias)
+def _rnn_step(x: torch.Tensor, h: torch.Tensor, weight_ih: torch.Tensor,
+              weight_hh: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """The package's :class:`~minitransformer.rnn.RNNCell` run with the given weights (the
+    exercise has one bias: it goes in ``bias_ih``, and ``bias_hh`` is zero)."""
+    with torch.device("meta"):  # no weights to initialise: they all come from the arguments
+        cell = RNNCell(weight_ih.shape[1], weight_ih.shape[0])
+    weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias,
+               "bias_hh": torch.zeros_like(bias)}
+    return torch.func.functional_call(cell, weights, (x, h))
 
 
+@register(
+    "rnn_step",
+    description="rnn_step(x, h, weight_ih, weight_hh, bias) -> the next hidden state (B, H) "
+                "of an Elman RNN with tanh (chapter 2).",
+    reference=_rnn_step,
+    hint="weights are stored (out_features, in_features) as in nn.RNN, so each is applied "
+         "transposed; add the input and hidden contributions and the bias before the squashing "
+         "nonlinearity.",
+    atol=1e-5,
+)
 def _rnn_step_cases() -> list[tuple]:
     gen = torch.Generator().manual_seed(23)
     cases = []
@@ -266,24 +292,15 @@ def _rnn_step_cases() -> list[tuple]:
     return cases
 
 
-register(
-    "rnn_step",
-    description="rnn_step(x, h, weight_ih, weight_hh, bias) -> the next hidden state (B, H) "
-                "of an Elman RNN with tanh (chapter 2).",
-    reference=_rnn_step_reference,
-    cases=_rnn_step_cases,
-    hint="weights are stored (out_features, in_features) as in nn.RNN, so each is applied "
-         "transposed; add the input and hidden contributions and the bias before the squashing "
-         "nonlinearity.",
-    atol=1e-5,
+@register(
+    "spectral_radius",
+    description="spectral_radius(matrix) -> float: the largest |eigenvalue| of a square matrix, "
+                "the per-step growth factor of a linear RNN's gradients (chapter 3).",
+    reference=lambda matrix: float(torch.linalg.eigvals(matrix).abs().max()),
+    hint="eigenvalues of a real matrix can be complex, so compare their absolute values; the "
+         "largest singular value (the matrix norm) is only an upper bound on what you want.",
+    atol=1e-4,
 )
-
-
-def _spectral_radius_reference(matrix: torch.Tensor) -> float:
-    """The largest absolute value among the eigenvalues of a square matrix."""
-    return float(torch.linalg.eigvals(matrix).abs().max())
-
-
 def _spectral_radius_cases() -> list[tuple]:
     gen = torch.Generator().manual_seed(3)
     rotation = torch.tensor([[0.0, -2.0], [2.0, 0.0]])   # eigenvalues +-2i: complex, radius 2
@@ -292,24 +309,20 @@ def _spectral_radius_cases() -> list[tuple]:
             (torch.randn(6, 6, generator=gen) / 6 ** 0.5,)]
 
 
-register(
-    "spectral_radius",
-    description="spectral_radius(matrix) -> float: the largest |eigenvalue| of a square matrix, "
-                "the per-step growth factor of a linear RNN's gradients (chapter 3).",
-    reference=_spectral_radius_reference,
-    cases=_spectral_radius_cases,
-    hint="eigenvalues of a real matrix can be complex, so compare their absolute values; the "
-         "largest singular value (the matrix norm) is only an upper bound on what you want.",
-    atol=1e-4,
-)
-
-
-
 # --- chapter 4 -----------------------------------------------------------------------------------
 
-
+@register(
+    "lstm_cell_step",
+    description="lstm_cell_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> "
+                "(h_new, c_new): one LSTM step, gates stacked in PyTorch's order i, f, g, o",
+    reference=lstm_cell_step,
+    hint="the four gates are stacked in one (4H, ...) weight in PyTorch's order i, f, g, "
+         "o; the chapter's equations say which gate takes which nonlinearity and how the new "
+         "cell state mixes the old one with the candidate. The biases may be None.",
+    atol=1e-5,
+)
 def _lstm_cell_step_cases() -> list[tuple]:
-    """Cases for ``lstm_cell_step``: with biases, zero state, no biases, batch of one."""
+    """With biases, zero state, no biases, batch of one."""
     g = torch.Generator().manual_seed(4)
     cases = []
     for batch, n_in, hidden, zero_state, bias in [(3, 2, 4, False, True), (2, 3, 2, True, True),
@@ -326,37 +339,28 @@ def _lstm_cell_step_cases() -> list[tuple]:
     return cases
 
 
-def _register_chapter_4() -> None:
-    from .lstm import lstm_cell_step
-
-    register(
-        "lstm_cell_step",
-        description="lstm_cell_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> "
-                    "(h_new, c_new): one LSTM step, gates stacked in PyTorch's order i, f, g, o",
-        reference=lstm_cell_step,
-        cases=_lstm_cell_step_cases,
-        hint="the four gates are stacked in one (4H, ...) weight in PyTorch's order i, f, g, "
-             "o; the chapter's equations say which gate takes which nonlinearity and how the new "
-             "cell state mixes the old one with the candidate. The biases may be None.",
-        atol=1e-5,
-    )
-
-
-_register_chapter_4()
-
-
 # --- chapter 5 -----------------------------------------------------------------------------------
 
+@register(
+    "causal_mask",
+    description="causal_mask(size) -> (size, size) bool tensor, True where query i may "
+                "attend to key j (j <= i).",
+    reference=causal_mask,
+    hint="query i may look at itself and at every earlier key, never a later one: which "
+         "triangle of the matrix is that, and does it include the diagonal?",
+)
 def _causal_mask_cases() -> list[tuple]:
     return [(1,), (2,), (5,)]
 
 
-def _attention_weights_reference(q: torch.Tensor, k: torch.Tensor,
-                                 mask: torch.Tensor) -> torch.Tensor | None:
-    from .attention import scaled_dot_product_attention  # imported late: attention is a sibling
-    return scaled_dot_product_attention(q, k, k, mask)[1]
-
-
+@register(
+    "attention_weights",
+    description="attention_weights(q, k, mask) -> softmax(q k^T / sqrt(d_k)) over allowed "
+                "keys; rows with no allowed key are all zeros.",
+    reference=lambda q, k, mask: scaled_dot_product_attention(q, k, k, mask)[1],
+    hint="follow Eq. (1) of the chapter as far as the weights; blocked keys must get exactly "
+         "zero weight, and a row with no allowed key must come out as zeros, not NaN.",
+)
 def _attention_weights_cases() -> list[tuple]:
     g = torch.Generator().manual_seed(5)
     cases = []
@@ -370,62 +374,29 @@ def _attention_weights_cases() -> list[tuple]:
     return cases
 
 
-register(
-    "causal_mask",
-    description="causal_mask(size) -> (size, size) bool tensor, True where query i may "
-                "attend to key j (j <= i).",
-    reference=lambda size: torch.ones(size, size, dtype=torch.bool).tril(),
-    cases=_causal_mask_cases,
-    hint="query i may look at itself and at every earlier key, never a later one: which "
-         "triangle of the matrix is that, and does it include the diagonal?",
-)
-
-register(
-    "attention_weights",
-    description="attention_weights(q, k, mask) -> softmax(q k^T / sqrt(d_k)) over allowed "
-                "keys; rows with no allowed key are all zeros.",
-    reference=_attention_weights_reference,
-    cases=_attention_weights_cases,
-    hint="follow Eq. (1) of the chapter as far as the weights; blocked keys must get exactly "
-         "zero weight, and a row with no allowed key must come out as zeros, not NaN.",
-)
-
-
 # --- chapter 6 -----------------------------------------------------------------------------------
 
-
+@register(
+    "positional_encoding",
+    description="positional_encoding(max_len, d_model) -> (max_len, d_model) tensor of "
+                "the sinusoids of section 3.5 (sin on even, cos on odd dimensions)",
+    reference=sinusoidal_positions,
+    hint="section 3.5 gives one frequency per pair of dimensions: even columns take the sine "
+         "and odd columns the cosine of the same angle. Mind an odd d_model.",
+    atol=1e-5,
+)
 def _positional_encoding_cases() -> list[tuple]:
     return [(1, 2), (4, 6), (10, 16), (50, 5), (128, 64)]
 
 
+@register(
+    "noam_lr",
+    description="noam_lr(step, d_model, warmup) -> the learning rate of Eq. (3), 0.0 at step 0",
+    reference=noam_lr,
+    hint="Eq. (3) is the smaller of two power laws of the step, one rising during warm-up and "
+         "one decaying after it, scaled by a power of d_model; step 0 must not divide by zero.",
+    atol=1e-12,
+)
 def _noam_lr_cases() -> list[tuple]:
     return [(1, 512, 4000), (100, 512, 4000), (4000, 512, 4000), (4001, 512, 4000),
             (100_000, 512, 4000), (7, 64, 10), (0, 512, 4000)]
-
-
-def _register_chapter_6() -> None:
-    from .training import noam_lr
-    from .transformer import sinusoidal_positions
-
-    register(
-        "positional_encoding",
-        description="positional_encoding(max_len, d_model) -> (max_len, d_model) tensor of "
-                    "the sinusoids of section 3.5 (sin on even, cos on odd dimensions)",
-        reference=sinusoidal_positions,
-        cases=_positional_encoding_cases,
-        hint="section 3.5 gives one frequency per pair of dimensions: even columns take the sine "
-             "and odd columns the cosine of the same angle. Mind an odd d_model.",
-        atol=1e-5,
-    )
-    register(
-        "noam_lr",
-        description="noam_lr(step, d_model, warmup) -> the learning rate of Eq. (3), 0.0 at step 0",
-        reference=noam_lr,
-        cases=_noam_lr_cases,
-        hint="Eq. (3) is the smaller of two power laws of the step, one rising during warm-up and "
-             "one decaying after it, scaled by a power of d_model; step 0 must not divide by zero.",
-        atol=1e-12,
-    )
-
-
-_register_chapter_6()

@@ -69,6 +69,30 @@ def test_check_rejects_unknown_names_and_non_callables():
         exercises.check("sigmoid_backward", 3)
 
 
+def test_check_leaves_the_global_random_state_alone():
+    """A chapter's numbers must not depend on whether the reader ran an exercise."""
+    state = torch.get_rng_state()
+    for name in exercises.names():
+        exercises.check(name, exercises._REGISTRY[name].reference, verbose=False)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_register_decorates_the_cases_and_rejects_a_taken_name_or_a_non_callable():
+    try:
+        @exercises.register("_probe", description="d", reference=abs, hint="h")
+        def cases():
+            return [(-2,)]
+
+        assert cases() == [(-2,)]  # returned unchanged
+        assert exercises.check("_probe", lambda x: -x if x < 0 else x, verbose=False)
+        with pytest.raises(ValueError, match="already registered"):
+            exercises.register("_probe", description="d", reference=abs, hint="h")
+    finally:
+        exercises._REGISTRY.pop("_probe", None)
+    with pytest.raises(TypeError, match="reference must be callable"):
+        exercises.register("other", description="d", reference=3, hint="h")
+
+
 def test_chapter_1_exercises_are_registered():
     assert {"perceptron_update", "sigmoid_backward", "linear_backward"} <= set(mt.exercises.names())
 
