@@ -49,8 +49,6 @@ from .seq2seq import DecoderState, Seq2Seq
 # isort: split
 from .data import (
     Batch,
-    CharTokenizer,
-    Vocab,
     date_dataset,
     date_field_spans,
     date_splits,
@@ -60,6 +58,7 @@ from .data import (
     pad_batch,
 )
 from .decoding import beam_search, exact_match, greedy_decode
+from .tokenizers import CharTokenizer, Vocab
 from .training import (
     label_smoothed_cross_entropy,
     noam_lr,

@@ -1,8 +1,9 @@
-"""Data sets made by code (nothing is downloaded), tokenizers and batching.
+"""Data sets made by code (nothing is downloaded), and batching with padding.
 
 Sections, in the order the book uses them: two-dimensional classification sets (chapter 1),
 sequence tasks and long-range memory tasks (chapters 2-4), the date-translation task with its
-character tokenizer (chapters 5-6), and Shakespeare's plays, shipped in ``assets/`` (chapter 7).
+character tokenizer (a :class:`~minitransformer.tokenizers.CharTokenizer`) and padded batches
+(chapters 5-6), and Shakespeare's plays, shipped in ``assets/`` (chapter 7).
 Every generator takes an explicit ``seed`` or ``torch.Generator`` so a chapter run twice sees
 the same data.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,30 +21,14 @@ import numpy as np
 import torch
 
 from ._validation import check_choice, check_float, check_int
+from .tokenizers import CharTokenizer
 
 __all__ = [
-    # chapter 1
-    "logic_gate",
-    "make_moons",
-    # chapters 2-4
-    "noisy_sines",
-    "remember_first",
-    # chapters 5-6
-    "DATE_FORMATS",
-    "Batch",
-    "CharTokenizer",
-    "Vocab",
-    "date_dataset",
-    "date_field_spans",
-    "date_splits",
-    "date_tokenizer",
-    "format_date",
-    "make_batches",
-    "pad_batch",
-    # chapter 7
-    "SHAKESPEARE_VALID",
-    "shakespeare",
-    "shakespeare_plays",
+    "logic_gate", "make_moons",                                              # chapter 1
+    "noisy_sines", "remember_first",                                         # chapters 2-4
+    "DATE_FORMATS", "date_dataset", "date_field_spans", "date_splits",       # chapters 5-6
+    "date_tokenizer", "format_date", "Batch", "make_batches", "pad_batch",
+    "SHAKESPEARE_VALID", "shakespeare", "shakespeare_plays",                 # chapter 7
 ]
 
 # --- chapter 1: two-dimensional classification sets ----------------------------------------------
@@ -98,7 +83,6 @@ def make_moons(n_samples: int = 200, *, noise: float = 0.1,
     y = np.concatenate([np.zeros(n0, dtype=np.int64), np.ones(n1, dtype=np.int64)])
     order = rng.permutation(n_samples)
     return X[order], y[order]
-
 
 
 # --- chapters 2-4: sequence tasks ----------------------------------------------------------------
@@ -241,7 +225,7 @@ def date_field_spans(text: str) -> dict[str, tuple[int, int]]:
             months.append((token.start(), token.end()))
         elif word in _ORDINAL_SUFFIXES and found and found[-1][1] == token.start():
             found[-1][1] = token.end()  # "3" + "rd": the suffix is part of the day
-    numbers = [(start, end) for start, end in found]
+    numbers = [(start, end) for start, end in found]  # spans are final: tuples from here
 
     def four_digits(span: tuple[int, int]) -> bool:
         return text[span[0]:span[1]].isdigit() and span[1] - span[0] == 4
@@ -304,78 +288,6 @@ def date_dataset(n: int, seed: int = 0, *, first_year: int = FIRST_YEAR,
     ``("the 3rd of March 1987", "1987-03-03")``. Deterministic in ``seed``."""
     n = check_int("n", n, minimum=1)
     return date_splits(n, 0, 0, seed, first_year=first_year, last_year=last_year)[0]
-
-
-class CharTokenizer:
-    """Characters to integer ids and back, with four special tokens.
-
-    Ids: ``pad`` = 0 (so zero-padding is padding), ``bos`` = 1 (start of a target), ``eos`` = 2
-    (end of a target), ``unk`` = 3 (a character not seen when the tokenizer was built), then one
-    id per character in sorted order, so the same texts always give the same ids.
-    """
-
-    PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
-    pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
-
-    def __init__(self, chars: Iterable[str]):
-        chars = sorted(set(chars))
-        for c in chars:
-            if not isinstance(c, str) or len(c) != 1:
-                raise ValueError(f"chars must be single characters, got {c!r}")
-        self.itos: list[str] = [self.PAD, self.BOS, self.EOS, self.UNK, *chars]
-        self.stoi: dict[str, int] = {c: i for i, c in enumerate(self.itos) if i >= 4}
-
-    @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> CharTokenizer:
-        """A tokenizer knowing every character that occurs in ``texts``."""
-        if isinstance(texts, str):
-            raise TypeError("texts must be an iterable of strings, got a single str")
-        chars: set[str] = set()
-        for t in texts:
-            if not isinstance(t, str):
-                raise TypeError(f"texts must contain strings, got {t!r} ({type(t).__name__})")
-            chars.update(t)
-        return cls(chars)
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    @property
-    def vocab_size(self) -> int:
-        """Number of ids, special tokens included."""
-        return len(self.itos)
-
-    def __repr__(self) -> str:
-        return f"CharTokenizer(vocab_size={self.vocab_size})"
-
-    def encode(self, text: str, *, bos: bool = False, eos: bool = False) -> list[int]:
-        """Ids of ``text``'s characters (unknown ones become ``unk_id``), optionally framed
-        by ``bos_id`` and ``eos_id``."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {text!r} ({type(text).__name__})")
-        ids = [self.stoi.get(c, self.unk_id) for c in text]
-        return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
-
-    def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
-        """The text of ``ids``: stops at the first ``eos``, skips ``pad`` and ``bos``, writes
-        ``unk`` as ``?``."""
-        if isinstance(ids, torch.Tensor):
-            if ids.dim() != 1:
-                raise ValueError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
-            ids = ids.tolist()
-        out = []
-        for i in ids:
-            i = check_int("ids[i]", i, minimum=0, maximum=self.vocab_size - 1)
-            if i == self.eos_id:
-                break
-            if i in (self.pad_id, self.bos_id):
-                continue
-            out.append("?" if i == self.unk_id else self.itos[i])
-        return "".join(out)
-
-
-#: The same tokenizer under the name other libraries use.
-Vocab = CharTokenizer
 
 
 def date_tokenizer() -> CharTokenizer:

@@ -2,7 +2,7 @@
 
 Three granularities, from the smallest vocabulary and longest sequences to the reverse:
 
-- **characters**: :class:`~minitransformer.data.CharTokenizer` (chapters 5-6), one id per
+- **characters**: :class:`CharTokenizer` (chapters 5-6), one id per
   character seen in training;
 - **words**: :class:`WordTokenizer`, one id per chunk of :func:`pre_tokenize` (a word with its
   leading space, a run of punctuation or of whitespace) seen in training, and ``<unk>`` for
@@ -14,7 +14,7 @@ Three granularities, from the smallest vocabulary and longest sequences to the r
   :func:`pre_tokenize`. The vocabulary size is a dial between the two extremes above: 256 ids
   (bytes) and every word of the training text.
 
-Read top to bottom: the pre-tokenizer, the word tokenizer, the merge step, BPE training, the
+Read top to bottom: the character tokenizer, the pre-tokenizer, the word tokenizer, the merge step, BPE training, the
 tokenizer itself.
 """
 
@@ -32,7 +32,81 @@ import torch
 
 from ._validation import check_int, describe
 
-__all__ = ["BPETokenizer", "WordTokenizer", "pre_tokenize"]
+__all__ = ["BPETokenizer", "CharTokenizer", "Vocab", "WordTokenizer", "pre_tokenize"]
+
+# --- characters -----------------------------------------------------------------------------------
+
+class CharTokenizer:
+    """Characters to integer ids and back, with four special tokens.
+
+    Ids: ``pad`` = 0 (so zero-padding is padding), ``bos`` = 1 (start of a target), ``eos`` = 2
+    (end of a target), ``unk`` = 3 (a character not seen when the tokenizer was built), then one
+    id per character in sorted order, so the same texts always give the same ids.
+    """
+
+    PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+    pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
+
+    def __init__(self, chars: Iterable[str]):
+        chars = sorted(set(chars))
+        for c in chars:
+            if not isinstance(c, str) or len(c) != 1:
+                raise ValueError(f"chars must be single characters, got {c!r}")
+        self.itos: list[str] = [self.PAD, self.BOS, self.EOS, self.UNK, *chars]
+        self.stoi: dict[str, int] = {c: i for i, c in enumerate(self.itos) if i >= 4}
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> CharTokenizer:
+        """A tokenizer knowing every character that occurs in ``texts``."""
+        if isinstance(texts, str):
+            raise TypeError("texts must be an iterable of strings, got a single str")
+        chars: set[str] = set()
+        for t in texts:
+            if not isinstance(t, str):
+                raise TypeError(f"texts must contain strings, got {t!r} ({type(t).__name__})")
+            chars.update(t)
+        return cls(chars)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids, special tokens included."""
+        return len(self.itos)
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+    def encode(self, text: str, *, bos: bool = False, eos: bool = False) -> list[int]:
+        """Ids of ``text``'s characters (unknown ones become ``unk_id``), optionally framed
+        by ``bos_id`` and ``eos_id``."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {text!r} ({type(text).__name__})")
+        ids = [self.stoi.get(c, self.unk_id) for c in text]
+        return ([self.bos_id] if bos else []) + ids + ([self.eos_id] if eos else [])
+
+    def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
+        """The text of ``ids``: stops at the first ``eos``, skips ``pad`` and ``bos``, writes
+        ``unk`` as ``?``."""
+        if isinstance(ids, torch.Tensor):
+            if ids.dim() != 1:
+                raise ValueError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
+            ids = ids.tolist()
+        out = []
+        for i in ids:
+            i = check_int("ids[i]", i, minimum=0, maximum=self.vocab_size - 1)
+            if i == self.eos_id:
+                break
+            if i in (self.pad_id, self.bos_id):
+                continue
+            out.append("?" if i == self.unk_id else self.itos[i])
+        return "".join(out)
+
+
+#: The same tokenizer under the name other libraries use.
+Vocab = CharTokenizer
+
 
 # --- pre-tokenization -----------------------------------------------------------------------------
 

@@ -106,7 +106,7 @@ def test_every_shape_section_renders_as_a_section():
 def _public_callables():
     """Every public function and public method the package defines (not inherited ones),
     reachable from ``mt`` and from its public submodules."""
-    modules = [mt, mt.data, mt.exercises, mt.tasks, mt.viz]
+    modules = [mt, mt.data, mt.diagrams, mt.exercises, mt.mlp, mt.perceptron, mt.tasks, mt.viz]
     seen = {}
     for module in modules:
         for name in module.__all__:

@@ -1,4 +1,5 @@
-"""Tests for minitransformer/tokenizers.py: the pre-tokenizer, words and byte-level BPE."""
+"""Tests for minitransformer/tokenizers.py: characters, the pre-tokenizer, words and byte-level
+BPE."""
 
 import functools
 import json
@@ -14,6 +15,38 @@ from minitransformer.tokenizers import merge, pre_tokenize
 
 SAMPLE = ("To be, or not to be: that is the question. Naïve café, 東京 and 3.14 -- "
           "what's done can't be undone!\n\n  HAMLET.\nI'll speak to it.\n") * 20
+
+
+# --- characters -------------------------------------------------------------------------------
+
+def test_char_tokenizer_puts_special_ids_first_then_characters_in_sorted_order():
+    tok = mt.CharTokenizer.from_texts(["ba", "c"])
+    assert (tok.pad_id, tok.bos_id, tok.eos_id, tok.unk_id) == (0, 1, 2, 3)
+    assert tok.itos == ["<pad>", "<bos>", "<eos>", "<unk>", "a", "b", "c"]
+    assert mt.CharTokenizer.from_texts(["cab"]).itos == tok.itos
+    assert mt.Vocab is mt.CharTokenizer is mt.tokenizers.CharTokenizer
+
+
+def test_char_tokenizer_decode_stops_at_eos_skips_pad_and_marks_unknown():
+    tok = mt.CharTokenizer.from_texts(["ab"])
+    ids = [*tok.encode("ab", bos=True, eos=True), tok.stoi["a"], 0]
+    assert tok.decode(ids) == "ab"
+    assert tok.encode("a!b") == [tok.stoi["a"], tok.unk_id, tok.stoi["b"]]
+    assert tok.decode(tok.encode("a!b")) == "a?b"
+    assert tok.decode(torch.tensor([0, 4, 5, 0])) == "ab"
+
+
+def test_char_tokenizer_rejects_bad_arguments_naming_them():
+    tok = mt.CharTokenizer.from_texts(["ab"])
+    with pytest.raises(TypeError, match="text"):
+        tok.encode(12)
+    with pytest.raises(ValueError, match="ids"):
+        tok.decode([1000])
+    with pytest.raises(TypeError, match="texts"):
+        mt.CharTokenizer.from_texts("abc")
+    with pytest.raises(ValueError, match="chars"):
+        mt.CharTokenizer(["ab"])
+
 
 
 @functools.lru_cache(maxsize=1)
