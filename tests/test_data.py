@@ -81,14 +81,6 @@ def test_noisy_sines_shapes_and_target_is_next_clean_value():
     assert y.abs().max() <= 1.0
 
 
-def test_noisy_sines_is_deterministic_and_seed_dependent():
-    a = mt.data.noisy_sines(3, 8, seed=4)
-    b = mt.data.noisy_sines(3, 8, seed=4)
-    c = mt.data.noisy_sines(3, 8, seed=5)
-    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
-    assert not torch.equal(a[0], c[0])
-
-
 def test_noisy_sines_noise_has_requested_scale():
     x, y = mt.data.noisy_sines(200, 50, noise=0.3, seed=0)
     residual = x[:, 1:] - y[:, :-1]
@@ -105,10 +97,9 @@ def test_remember_first_label_is_the_first_symbol_and_the_rest_are_distractors()
     assert set(y.tolist()) == {0, 1, 2}
 
 
-def test_remember_first_is_deterministic_and_seed_dependent():
-    a = mt.data.remember_first(20, 6, seed=3)
-    b = mt.data.remember_first(20, 6, seed=3)
-    c = mt.data.remember_first(20, 6, seed=4)
+@pytest.mark.parametrize("task", [mt.data.noisy_sines, mt.data.remember_first])
+def test_sequence_tasks_are_deterministic_and_seed_dependent(task):
+    a, b, c = task(20, 8, seed=4), task(20, 8, seed=4), task(20, 8, seed=5)
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     assert not torch.equal(a[0], c[0])
 
