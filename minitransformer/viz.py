@@ -1,4 +1,4 @@
-"""Plots for the book, all drawn by code in one style; diagrams live in :mod:`~minitransformer.diagrams`.
+"""Plots for the book, drawn by code in one style (diagrams: :mod:`~minitransformer.diagrams`).
 
 One rule for every plotting function here and in :mod:`~minitransformer.diagrams`: a function
 that draws one panel takes ``ax=None`` (a matplotlib ``Axes`` to draw into, or ``None`` for a
