@@ -35,17 +35,17 @@ from .lstm import LSTM, LSTMCell
 # --- chapter 5: attention ------------------------------------------------------------------------
 # isort: split
 from .attention import (
-    AdditiveAttention,
     KVCache,
     MultiHeadAttention,
     causal_mask,
     padding_mask,
     scaled_dot_product_attention,
 )
-from .seq2seq import DecoderState, Seq2Seq
+from .seq2seq import AdditiveAttention, DecoderState, Seq2Seq
 
 # --- chapter 6: the Transformer ------------------------------------------------------------------
 # isort: split
+from .checkpoint import count_parameters, load_checkpoint, save_checkpoint
 from .data import (
     Batch,
     CharTokenizer,
@@ -59,6 +59,7 @@ from .data import (
     pad_batch,
 )
 from .decoding import beam_search, exact_match, greedy_decode
+from .layers import DecoderLayer, EncoderLayer, PositionalEncoding, sinusoidal_positions
 from .training import (
     label_smoothed_cross_entropy,
     noam_lr,
@@ -66,20 +67,7 @@ from .training import (
     seq2seq_loss,
     warmup_linear_scheduler,
 )
-from .transformer import (
-    Decoder,
-    DecoderCache,
-    DecoderLayer,
-    Encoder,
-    EncoderLayer,
-    PositionalEncoding,
-    Transformer,
-    TransformerConfig,
-    count_parameters,
-    load_checkpoint,
-    save_checkpoint,
-    sinusoidal_positions,
-)
+from .transformer import Decoder, DecoderCache, Encoder, Transformer, TransformerConfig
 
 # --- chapter 7: words and language models --------------------------------------------------------
 # isort: split
