@@ -7,7 +7,7 @@ reproducible runs. Importing the package changes no global state: the book's plo
 opted into with ``mt.viz.use_style()``.
 """
 
-from . import data, exercises, viz
+from . import checkpoint, data, exercises, viz
 from .training import History, train
 from .utils import (
     device_from_env,
@@ -80,6 +80,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "History",
+    "checkpoint",
     "data",
     "device_from_env",
     "exercises",
