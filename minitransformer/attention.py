@@ -295,17 +295,19 @@ class MultiHeadAttention(nn.Module):
                 ours.out_proj.bias.copy_(module.out_proj.bias)
         return ours
 
-    def _project(self, x: torch.Tensor, first: int, count: int = 1) -> list[torch.Tensor]:
-        """Project ``x`` with ``count`` consecutive blocks of the packed weight, from block
-        ``first`` (0 = Q, 1 = K, 2 = V), in one matmul, and split the heads.
+    def _project(self, x: torch.Tensor, first: int,
+                 count: int = 1) -> list[torch.Tensor]:
+        """Project ``x`` with ``count`` consecutive blocks of the packed weight,
+        from block ``first`` (0 = Q, 1 = K, 2 = V), in one matmul; split the heads.
 
         Returns ``count`` tensors ``(B, heads, T, d_head)``.
         """
         rows = slice(first * self.d_model, (first + count) * self.d_model)
         bias = None if self.in_proj_bias is None else self.in_proj_bias[rows]
-        y = F.linear(x, self.in_proj_weight[rows], bias)            # (B, T, count * D)
-        y = y.view(*x.shape[:2], count, self.n_heads, self.d_head)  # (B, T, count, heads, d_head)
-        return list(y.permute(2, 0, 3, 1, 4).unbind(0))             # count x (B, heads, T, d_head)
+        y = F.linear(x, self.in_proj_weight[rows], bias)         # (B, T, count * D)
+        y = y.view(*x.shape[:2], count, self.n_heads, self.d_head)
+        #                                          (B, T, count, heads, d_head)
+        return list(y.permute(2, 0, 3, 1, 4).unbind(0))  # count x (B, heads, T, d_head)
 
     def forward(self, query: torch.Tensor, key: torch.Tensor | None = None,
                 value: torch.Tensor | None = None, mask: torch.Tensor | None = None,
