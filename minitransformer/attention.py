@@ -347,7 +347,7 @@ class MultiHeadAttention(nn.Module):
             v = self._project(value, 2)[0]               # (B, heads, T_k, d_head)
         if cache is not None:
             k, v = cache.update(k, v)                    # (B, heads, T_cached, d_head)
-        p = self.dropout if self.training else 0.0
+        p = self.dropout if self.training else 0.0       # dropout on the weights
         heads, weights = scaled_dot_product_attention(q, k, v, mask, p, need_weights)
         out = heads.transpose(1, 2).reshape(batch, t_q, self.d_model)  # (B, T_q, D)
         return self.out_proj(out), weights       # weights: (B, heads, T_q, T_k) or None

@@ -13,9 +13,10 @@ the same tokens (``tests/test_decoding.py``); the cache is just faster.
 the leading ``bos``: ``(B, L)`` ids, each row ending with ``eos`` (if produced) and
 right-padded with ``pad_id``.
 
-:func:`generate` continues a prompt with a :class:`~minitransformer.gpt.GPT` by sampling each next token from the softmax of its logits divided by a temperature, optionally
-restricted to the ``top_k`` most probable tokens (Fan et al. 2018) or to the smallest set whose
-probability reaches ``top_p`` ("nucleus sampling", Holtzman et al. 2020): :func:`filter_logits`.
+:func:`generate` continues a prompt with a :class:`~minitransformer.gpt.GPT` by sampling each
+next token from the softmax of its logits divided by a temperature, optionally restricted to
+the ``top_k`` most probable tokens (Fan et al. 2018) or to the smallest set whose probability
+reaches ``top_p`` ("nucleus sampling", Holtzman et al. 2020): :func:`filter_logits`.
 
 Each function checks its arguments once (token ids in range included), then runs the model's
 unchecked private path (``_encode``/``_decode``, ``GPT._run``) step after step: a check that
