@@ -162,9 +162,9 @@ def _fused_attention(q, k, v, mask, dropout_p):
     """PyTorch's fused kernel, with fully masked rows made harmless then zeroed."""
     if mask is None:
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
-    alive = mask.any(dim=-1, keepdim=True)  # (..., T_q, 1)
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | ~alive, dropout_p=dropout_p)
-    return out.masked_fill(~alive, 0.0)     # (..., T_q, d_v)
+    dead = ~mask.any(dim=-1, keepdim=True)  # (..., T_q, 1): queries that may see no key
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | dead, dropout_p=dropout_p)
+    return out.masked_fill(dead, 0.0)       # (..., T_q, d_v)
 
 
 # --- multi-head attention (Vaswani et al. 2017, section 3.2.2) ------------------------------------
