@@ -21,7 +21,7 @@ help:
 	@echo "make test   every check: ruff, unit tests, notebooks (nbval), book build, browser"
 	@echo "make serve  serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make lab    open the chapters in JupyterLab (MyST rendered by jupyterlab-myst)"
-	@echo "make bench  print the benchmark tables"
+	@echo "make bench  print the benchmark tables (BENCH=decoding: only the named sections)"
 	@echo "make dist   build the wheel and the sdist into dist/"
 	@echo "make test-min  the unit tests with the oldest dependency versions pyproject.toml allows"
 	@echo "make typecheck  mypy on the package (part of make test)"
@@ -86,7 +86,7 @@ test-min: $(STAMP)
 	$(RUN) $(BIN)/python scripts/test_min.py
 
 bench: $(STAMP)
-	$(RUN) $(BIN)/python -m benchmarks
+	$(RUN) $(BIN)/python -m benchmarks $(BENCH)
 
 # Every chapter under several seeds (each chapter reads MINITRANSFORMER_SEED): a claim that
 # holds for one seed only fails here. Slow (about 5 x the chapters' time), so not in `test`.

@@ -7,7 +7,7 @@ reproducible runs. Importing the package changes no global state: the book's plo
 opted into with ``mt.viz.use_style()``.
 """
 
-from . import data, diagrams, exercises, viz
+from . import checkpoint, data, diagrams, exercises, viz
 from .training import History, train
 from .utils import (
     device_from_env,
@@ -36,17 +36,17 @@ from .lstm import LSTM, LSTMCell
 # --- chapter 5: attention ------------------------------------------------------------------------
 # isort: split
 from .attention import (
-    AdditiveAttention,
     KVCache,
     MultiHeadAttention,
     causal_mask,
     padding_mask,
     scaled_dot_product_attention,
 )
-from .seq2seq import DecoderState, Seq2Seq
+from .seq2seq import AdditiveAttention, DecoderState, Seq2Seq
 
 # --- chapter 6: the Transformer ------------------------------------------------------------------
 # isort: split
+from .checkpoint import count_parameters, load_checkpoint, save_checkpoint
 from .data import (
     Batch,
     date_dataset,
@@ -58,6 +58,7 @@ from .data import (
     pad_batch,
 )
 from .decoding import beam_search, exact_match, greedy_decode
+from .layers import DecoderLayer, EncoderLayer, PositionalEncoding, sinusoidal_positions
 from .tokenizers import CharTokenizer, Vocab
 from .training import (
     label_smoothed_cross_entropy,
@@ -66,20 +67,7 @@ from .training import (
     seq2seq_loss,
     warmup_linear_scheduler,
 )
-from .transformer import (
-    Decoder,
-    DecoderCache,
-    DecoderLayer,
-    Encoder,
-    EncoderLayer,
-    PositionalEncoding,
-    Transformer,
-    TransformerConfig,
-    count_parameters,
-    load_checkpoint,
-    save_checkpoint,
-    sinusoidal_positions,
-)
+from .transformer import Decoder, DecoderCache, Encoder, Transformer, TransformerConfig
 
 # --- chapter 7: words and language models --------------------------------------------------------
 # isort: split
@@ -92,6 +80,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "History",
+    "checkpoint",
     "data",
     "device_from_env",
     "diagrams",

@@ -1,9 +1,10 @@
-"""Attention: masks, scaled dot-product attention, additive attention and multi-head attention.
+"""Attention: masks, scaled dot-product attention and multi-head attention.
 
-Read top to bottom: the two mask builders, the masked softmax every attention here shares,
-scaled dot-product attention (Eq. (1), section 3.2.1 of Vaswani et al. 2017), the additive
-attention of Bahdanau et al. (2015, section 3.1 and appendix A.1.2), and multi-head attention
-(section 3.2.2 of Vaswani et al. 2017) with a key/value cache for step-by-step decoding.
+Read top to bottom: the two mask builders, the masked softmax every attention in the package
+shares, scaled dot-product attention (Eq. (1), section 3.2.1 of Vaswani et al. 2017), and
+multi-head attention (section 3.2.2 of Vaswani et al. 2017) with a key/value cache for
+step-by-step decoding. The additive attention of Bahdanau et al. (2015) lives with the RNN
+encoder-decoder it was made for, in ``seq2seq.py``.
 
 Conventions (the same across the package):
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +28,6 @@ from torch import nn
 from ._validation import check_float, check_int, check_mask, check_tensor, describe
 
 __all__ = [
-    "AdditiveAttention",
     "KVCache",
     "MultiHeadAttention",
     "causal_mask",
@@ -98,8 +99,9 @@ def _check_attention_args(q: object, k: object, v: object, mask: object, dropout
     if v.shape[-2] != k.shape[-2]:
         raise ValueError(f"v must have as many positions T_k as k ({k.shape[-2]}), "
                          f"got v of shape {tuple(v.shape)}")
-    try:
-        batch = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    try:  # equal batch dimensions (every call from MultiHeadAttention) need no broadcasting
+        batch = (q.shape[:-2] if q.shape[:-2] == k.shape[:-2] == v.shape[:-2]
+                 else torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2]))
     except RuntimeError:
         raise ValueError(
             f"q, k and v must have broadcastable leading (batch) dimensions, got shapes "
@@ -160,78 +162,13 @@ def _fused_attention(q, k, v, mask, dropout_p):
     """PyTorch's fused kernel, with fully masked rows made harmless then zeroed."""
     if mask is None:
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
-    alive = mask.any(dim=-1, keepdim=True)  # (..., T_q, 1)
-    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | ~alive, dropout_p=dropout_p)
-    return out.masked_fill(~alive, 0.0)     # (..., T_q, d_v)
-
-
-# --- additive attention (Bahdanau et al. 2015) ----------------------------------------------------
-
-class AdditiveAttention(nn.Module):
-    r"""Additive ("concat") attention of Bahdanau et al. (2015), appendix A.1.2.
-
-    The score of query :math:`s` against key :math:`h_j` is a one-hidden-layer network,
-    :math:`e_j = w^\top \tanh(W_q s + W_k h_j)`; the weights are
-    :math:`\alpha = \mathrm{softmax}(e)` over the allowed keys and the context is
-    :math:`c = \sum_j \alpha_j v_j`. In the RNN encoder-decoder the query is the decoder's
-    previous state and the keys and values are the encoder's outputs.
-
-    Args:
-        query_size: width ``D_q`` of a query.
-        key_size: width ``D_k`` of a key.
-        hidden_size: width of the scoring network's hidden layer.
-    """
-
-    def __init__(self, query_size: int, key_size: int, hidden_size: int):
-        super().__init__()
-        self.query_size = check_int("query_size", query_size, minimum=1)
-        self.key_size = check_int("key_size", key_size, minimum=1)
-        self.hidden_size = check_int("hidden_size", hidden_size, minimum=1)
-        self.query_proj = nn.Linear(query_size, hidden_size, bias=False)  # W_q
-        self.key_proj = nn.Linear(key_size, hidden_size, bias=True)       # W_k (and a bias)
-        self.score = nn.Linear(hidden_size, 1, bias=False)                # w
-
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Attend from ``query`` over ``keys``, averaging ``values``.
-
-        Shape:
-            query: ``(B, D_q)`` (one query per sequence, as in an RNN decoder step) or
-            ``(B, T_q, D_q)``.
-            keys: ``(B, T_k, D_k)``; values: ``(B, T_k, D_v)``.
-            mask: bool, True = may attend, broadcastable to ``(B, T_k)`` for a 2-D query or
-            ``(B, T_q, T_k)`` for a 3-D one (e.g. ``src != pad_id`` of shape ``(B, T_k)``,
-            or ``(B, 1, T_k)``).
-            Returns ``(context, weights)``: context ``(B, D_v)`` or ``(B, T_q, D_v)``,
-            weights ``(B, T_k)`` or ``(B, T_q, T_k)``.
-        """
-        check_tensor("query", query, dtype="float")
-        if query.dim() not in (2, 3):
-            raise ValueError(f"query must be (B, D_q) or (B, T_q, D_q), got {describe(query)}")
-        check_tensor("query", query, shape=(*(None,) * (query.dim() - 1), self.query_size))
-        check_tensor("keys", keys, shape=(query.shape[0], "T_k", self.key_size), dtype="float")
-        check_tensor("values", values, shape=(query.shape[0], keys.shape[1], None), dtype="float")
-        single = query.dim() == 2
-        if mask is not None:
-            if single:
-                check_mask("mask", mask, (query.shape[0], keys.shape[1]))
-            else:
-                check_mask("mask", mask, (query.shape[0], query.shape[1], keys.shape[1]))
-        if single:
-            query = query[:, None, :]                     # (B, 1, D_q)
-            if mask is not None and mask.dim() == 2:
-                mask = mask[:, None, :]                   # (B, 1, T_k)
-        hidden = torch.tanh(self.query_proj(query)[:, :, None, :]  # (B, T_q, 1, H)
-                            + self.key_proj(keys)[:, None, :, :])  # (B, 1, T_k, H)
-        scores = self.score(hidden).squeeze(-1)           # (B, T_q, T_k)
-        weights = _masked_softmax(scores, mask)           # (B, T_q, T_k)
-        context = weights @ values                        # (B, T_q, D_v)
-        if single:
-            return context[:, 0], weights[:, 0]           # (B, D_v), (B, T_k)
-        return context, weights
+    dead = ~mask.any(dim=-1, keepdim=True)  # (..., T_q, 1): queries that may see no key
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask | dead, dropout_p=dropout_p)
+    return out.masked_fill(dead, 0.0)       # (..., T_q, d_v)
 
 
 # --- multi-head attention (Vaswani et al. 2017, section 3.2.2) ------------------------------------
+
 
 @dataclass
 class KVCache:
@@ -240,17 +177,17 @@ class KVCache:
     Generating token by token, step ``t`` would otherwise re-project the keys and values of all
     ``t`` earlier positions. Pass a cache to ``MultiHeadAttention.forward(..., cache=...)``:
 
-    - **Self-attention** (``KVCache()``): every call passes only the *new* positions as
-      query, key and value (usually one token, ``(B, 1, D)``); their projected keys and values
-      are appended to the cache and the queries attend over everything cached so far. One new
-      token may see all earlier ones, so no causal mask is needed; a ``mask`` must broadcast
-      to ``(B, heads, T_new, T_cached)``.
+    - **Self-attention** (``KVCache()``): every call passes only the *new* positions (usually
+      one token, ``(B, 1, D)``); their projected keys and values are appended to the cache and
+      the queries attend over everything cached so far. One new token may see all earlier
+      ones, so no causal mask is needed; a ``mask`` must broadcast to
+      ``(B, heads, T_new, T_cached)``.
     - **Cross-attention** (``KVCache(static=True)``): the keys and values (the encoder's
       output) are projected on the first call and reused afterwards; later calls may pass
       ``key=None, value=None``.
 
-    The cache is filled in place. ``reorder(index)`` picks batch rows (beam search keeps the
-    caches of the surviving beams).
+    The cache is filled in place by :meth:`update`. ``reorder(index)`` picks batch rows (beam
+    search keeps the caches of the surviving beams).
 
     Attributes:
         k, v: cached projected keys and values, ``(B, heads, T_cached, d_head)``; None before
@@ -265,6 +202,27 @@ class KVCache:
     def __len__(self) -> int:
         """Number of cached positions."""
         return 0 if self.k is None else self.k.shape[-2]
+
+    def stored(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The keys and values of a filled static cache (nothing left to project), else None."""
+        return (self.k, self.v) if self.static and self.k is not None and self.v is not None \
+            else None
+
+    def update(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add newly projected keys and values; return every cached key and value.
+
+        A self-attention cache appends ``k`` and ``v`` after the cached positions; a static
+        cache stores the first ``k`` and ``v`` it is given and returns them from then on.
+
+        Shape:
+            k, v: ``(B, heads, T_new, d_head)``; returns two ``(B, heads, T_cached, d_head)``.
+        """
+        if self.k is None or self.v is None:
+            self.k, self.v = k, v
+        elif not self.static:
+            self.k = torch.cat([self.k, k], dim=2)  # (B, heads, T_cached, d_head)
+            self.v = torch.cat([self.v, v], dim=2)
+        return self.k, self.v
 
     def reorder(self, index: torch.Tensor) -> None:
         """Keep batch rows ``index`` (a 1-D integer tensor), in that order, in place."""
@@ -337,93 +295,94 @@ class MultiHeadAttention(nn.Module):
                 ours.out_proj.bias.copy_(module.out_proj.bias)
         return ours
 
-    def _project(self, x: torch.Tensor, first: int, count: int):
-        """Project ``x`` with ``count`` consecutive parts of the packed weight starting
-        at ``first`` (0 = Q, 1 = K, 2 = V) in one matmul, and split the heads.
+    def _project(self, x: torch.Tensor, first: int,
+                 count: int = 1) -> list[torch.Tensor]:
+        """Project ``x`` with ``count`` consecutive blocks of the packed weight,
+        from block ``first`` (0 = Q, 1 = K, 2 = V), in one matmul; split the heads.
 
-        Returns one ``(B, heads, T, d_head)`` tensor if ``count == 1``, else a tuple.
+        Returns ``count`` tensors ``(B, heads, T, d_head)``.
         """
         rows = slice(first * self.d_model, (first + count) * self.d_model)
         bias = None if self.in_proj_bias is None else self.in_proj_bias[rows]
-        y = F.linear(x, self.in_proj_weight[rows], bias)  # (B, T, count * D)
+        y = F.linear(x, self.in_proj_weight[rows], bias)         # (B, T, count * D)
         y = y.view(*x.shape[:2], count, self.n_heads, self.d_head)
-        #                                           (B, T, count, heads, d_head)
-        parts = y.permute(2, 0, 3, 1, 4).unbind(0)  # count x (B, heads, T, d_head)
-        return parts[0] if count == 1 else parts
+        #                                          (B, T, count, heads, d_head)
+        return list(y.permute(2, 0, 3, 1, 4).unbind(0))  # count x (B, heads, T, d_head)
 
-    def forward(self, query: torch.Tensor, key: torch.Tensor | None, value: torch.Tensor | None,
-                mask: torch.Tensor | None = None, need_weights: bool = True,
-                cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Attend from ``query`` to ``key``/``value``; self-attention passes the same tensor thrice.
+    def forward(self, query: torch.Tensor, key: torch.Tensor | None = None,
+                value: torch.Tensor | None = None, mask: torch.Tensor | None = None,
+                need_weights: bool = True, cache: KVCache | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Attend from ``query`` to ``key``/``value``, or to ``query`` itself.
 
         Args:
-            query, key, value: inputs (``key``/``value`` may be None only with a filled static
-                cache).
-            mask: bool, True = may attend, broadcastable to ``(B, heads, T_q, T_k)``: e.g.
-                :func:`causal_mask` ``(T, T)`` or :func:`padding_mask` ``(B, 1, 1, T_k)``.
-            need_weights: return the per-head weights; if False, use the fused kernel and
-                return None.
-            cache: a :class:`KVCache` for incremental decoding (see there); ``T_k`` is then
-                the number of cached positions after this call.
+            query, key, value: inputs. ``key = value = None`` is self-attention
+                (queries, keys and values all from ``query``, in one matmul); a
+                filled static cache ignores ``key`` and ``value``.
+            mask: bool, True = may attend, broadcastable to ``(B, heads, T_q, T_k)``,
+                e.g. :func:`causal_mask` ``(T, T)`` or :func:`padding_mask`
+                ``(B, 1, 1, T_k)``.
+            need_weights: return the per-head weights; if False, use the fused
+                kernel and return None.
+            cache: a :class:`KVCache` for incremental decoding (see there); ``T_k``
+                is then the number of cached positions after this call.
 
         Returns:
-            ``(out, weights)``: out ``(B, T_q, D)``; weights ``(B, heads, T_q, T_k)`` per head
-            (``nn.MultiheadAttention`` returns their mean over heads) or None.
+            ``(out, weights)``: out ``(B, T_q, D)``; weights ``(B, heads, T_q, T_k)``
+            per head (``nn.MultiheadAttention`` returns their mean) or None.
 
         Shape:
             query: ``(B, T_q, D)``; key, value: ``(B, T_k, D)``, with ``D = d_model``.
         """
-        check_tensor("query", query, shape=("B", "T_q", self.d_model), dtype="float")
+        self._check_forward(query, key, value, mask, need_weights, cache)
+        batch, t_q, _ = query.shape
+        reused = None if cache is None else cache.stored()  # static: projected before
+        if reused is not None:                  # cross-attention over a cached memory
+            q, (k, v) = self._project(query, 0)[0], reused
+        elif key is None or value is None:      # self-attention: Q, K, V in one matmul
+            q, k, v = self._project(query, 0, 3)         # 3 x (B, heads, T_q, d_head)
+        else:
+            q = self._project(query, 0)[0]               # (B, heads, T_q, d_head)
+            k = self._project(key, 1)[0]                 # (B, heads, T_k, d_head)
+            v = self._project(value, 2)[0]               # (B, heads, T_k, d_head)
+        if cache is not None:
+            k, v = cache.update(k, v)                    # (B, heads, T_cached, d_head)
+        p = self.dropout if self.training else 0.0       # dropout on the weights
+        heads, weights = scaled_dot_product_attention(q, k, v, mask, p, need_weights)
+        out = heads.transpose(1, 2).reshape(batch, t_q, self.d_model)  # (B, T_q, D)
+        return self.out_proj(out), weights       # weights: (B, heads, T_q, T_k) or None
+
+    def _check_forward(self, query: object, key: object, value: object, mask: object,
+                       need_weights: object, cache: object) -> None:
+        """The argument checks of :meth:`forward`: shapes and dtypes only, never values."""
+        query = check_tensor("query", query, shape=("B", "T_q", self.d_model), dtype="float")
         batch = query.shape[0]
         if cache is not None and not isinstance(cache, KVCache):
             raise TypeError(f"cache must be a KVCache or None, got {describe(cache)}")
-        # A filled cross-attention cache holds the projected keys and values (key/value may be
-        # None); otherwise key and value are projected here.
-        reused = None
-        if cache is not None and cache.static and cache.k is not None and cache.v is not None:
-            reused = cache.k, cache.v                             # (B, heads, T_k, d_head)
-        else:
+        reused = cache is not None and cache.stored() is not None
+        if not reused and (key is None) != (value is None):
+            raise TypeError("key and value must both be tensors, or both None (self-attention)")
+        if not reused and key is None and cache is not None and cache.static:
+            raise TypeError("key and value must be tensors on the first call with a static "
+                            "(cross-attention) cache")
+        if not reused and key is not None:
             key = check_tensor("key", key, shape=(batch, "T_k", self.d_model), dtype="float")
-            value = check_tensor("value", value, shape=(batch, key.shape[1], self.d_model),
-                                 dtype="float")
+            check_tensor("value", value, shape=(batch, key.shape[1], self.d_model),
+                         dtype="float")
         for name, x in (("query", query), ("key", key), ("value", value)):
-            if x is not None and x.dtype != self.in_proj_weight.dtype:
+            if isinstance(x, torch.Tensor) and x.dtype != self.in_proj_weight.dtype:
                 raise TypeError(f"{name} must have the module's dtype "
                                 f"{self.in_proj_weight.dtype}, got {x.dtype}")
+        cached = 0 if cache is None else len(cache)
         if cache is not None and cache.k is not None and cache.k.shape[0] != batch:
             raise ValueError(f"cache holds a batch of {cache.k.shape[0]} sequences, "
                              f"query has {batch}")
-        if reused is not None:
-            t_k = reused[0].shape[2]
-        elif key is not None:
-            t_k = key.shape[1] + (len(cache) if cache is not None and not cache.static else 0)
+        if not isinstance(need_weights, bool):
+            raise TypeError(f"need_weights must be a bool, got {describe(need_weights)}")
         if mask is not None:
+            new = (query if key is None else cast(torch.Tensor, key)).shape[1]
+            t_k = cached if reused else new + cached
             check_mask("mask", mask, (batch, self.n_heads, query.shape[1], t_k))
-
-        if reused is not None:
-            q = self._project(query, 0, 1)                        # (B, heads, T_q, d_head)
-            k, v = reused                                         # (B, heads, T_k, d_head)
-        elif key is None or value is None:  # unreachable: checked above
-            raise TypeError("key and value must be tensors unless a filled static cache is given")
-        elif key is query and value is query:
-            # Self-attention: one matmul for Q, K and V, as PyTorch's module does.
-            q, k, v = self._project(query, 0, 3)                  # 3 x (B, heads, T, d_head)
-        elif value is key:
-            # Attention over a memory (cross-attention): one matmul for K and V.
-            q = self._project(query, 0, 1)                        # (B, heads, T_q, d_head)
-            k, v = self._project(key, 1, 2)                       # 2 x (B, heads, T_k, d_head)
-        else:
-            q = self._project(query, 0, 1)
-            k, v = self._project(key, 1, 1), self._project(value, 2, 1)
-        if reused is None and cache is not None:
-            if not cache.static and cache.k is not None and cache.v is not None:
-                k = torch.cat([cache.k, k], dim=2)                # (B, heads, T_k, d_head)
-                v = torch.cat([cache.v, v], dim=2)
-            cache.k, cache.v = k, v
-        dropout_p = self.dropout if self.training else 0.0
-        heads, weights = scaled_dot_product_attention(q, k, v, mask, dropout_p, need_weights)
-        out = heads.transpose(1, 2).reshape(batch, query.shape[1], self.d_model)  # (B, T_q, D)
-        return self.out_proj(out), weights
 
     def extra_repr(self) -> str:
         return (f"d_model={self.d_model}, n_heads={self.n_heads}, dropout={self.dropout}, "

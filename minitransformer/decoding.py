@@ -8,45 +8,41 @@ step; a key/value cache (``attention.KVCache``, one per attention layer) keeps t
 keys and values of earlier positions so each step only processes the new token. The two give
 the same tokens (``tests/test_decoding.py``); the cache is just faster.
 
-:func:`greedy_decode` and :func:`beam_search` work with
-:class:`~minitransformer.transformer.Transformer` (anything with its ``encode``,
-``decode(..., cache=...)``, ``decoder.new_cache()`` and ``config.pad_id``) and return the
-generated tokens *without* the leading ``bos``: ``(B, L)`` ids, each row ending with ``eos``
-(if produced) and right-padded with ``pad_id``.
+:func:`greedy_decode` and :func:`beam_search` work with a
+:class:`~minitransformer.transformer.Transformer` and return the generated tokens *without*
+the leading ``bos``: ``(B, L)`` ids, each row ending with ``eos`` (if produced) and
+right-padded with ``pad_id``.
 
-:func:`generate` continues a prompt with a :class:`~minitransformer.gpt.GPT` (anything with
-``model(ids, cache=...)``, ``new_cache()`` and ``config.vocab_size``/``config.max_len``) by
-sampling each next token from the softmax of its logits divided by a temperature, optionally
-restricted to the ``top_k`` most probable tokens (Fan et al. 2018) or to the smallest set whose
-probability reaches ``top_p`` ("nucleus sampling", Holtzman et al. 2020): :func:`filter_logits`.
+:func:`generate` continues a prompt with a :class:`~minitransformer.gpt.GPT` by sampling each
+next token from the softmax of its logits divided by a temperature, optionally restricted to
+the ``top_k`` most probable tokens (Fan et al. 2018) or to the smallest set whose probability
+reaches ``top_p`` ("nucleus sampling", Holtzman et al. 2020): :func:`filter_logits`.
+
+Each function checks its arguments once (token ids in range included), then runs the model's
+unchecked private path (``_encode``/``_decode``, ``GPT._run``) step after step: a check that
+reads values costs as much as a small layer, and the loop's inputs are the model's own outputs.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, cast
 
 import torch
 
 from ._validation import check_float, check_int, check_tensor, check_token_ids, describe
 from .attention import padding_mask
+from .gpt import GPT
 from .transformer import Transformer
-
-if TYPE_CHECKING:
-    from .gpt import GPT  # gpt.py imports this module's neighbours: only for the annotation
 
 __all__ = ["beam_search", "exact_match", "filter_logits", "generate", "greedy_decode"]
 
 
-def _check_model(model: object) -> None:
-    for attr in ("encode", "decode", "decoder", "config"):
-        if not hasattr(model, attr):
-            raise TypeError(f"model must be an encoder-decoder like mt.Transformer (with "
-                            f"encode/decode), got {describe(model)}")
-
-
-def _check_ids(model, src, max_len, bos_id, eos_id):
+def _check_args(model: object, src: object, max_len: object, bos_id: object,
+                eos_id: object) -> tuple[int, int, int | None]:
+    """The checks greedy decoding and beam search share, run once before the loop."""
+    if not isinstance(model, Transformer):
+        raise TypeError(f"model must be an encoder-decoder like mt.Transformer (with "
+                        f"encode/decode), got {describe(model)}")
     c = model.config
-    check_token_ids("src", src, c.src_vocab_size)
+    model._check_tokens("src", src, c.src_vocab_size)
     max_len = check_int("max_len", max_len, minimum=1, maximum=c.max_len - 1)
     bos_id = check_int("bos_id", bos_id, minimum=0, maximum=c.tgt_vocab_size - 1)
     if eos_id is not None:
@@ -73,23 +69,21 @@ def greedy_decode(model: Transformer, src: torch.Tensor, max_len: int, bos_id: i
         ``(B, L)`` LongTensor, ``L <= max_len``: the generated ids without ``bos``; after a
         row's ``eos`` come ``pad_id`` s.
     """
-    _check_model(model)
-    max_len, bos_id, eos_id = _check_ids(model, src, max_len, bos_id, eos_id)
+    max_len, bos_id, eos_id = _check_args(model, src, max_len, bos_id, eos_id)
     if not isinstance(use_cache, bool):
         raise TypeError(f"use_cache must be a bool, got {describe(use_cache)}")
     pad = model.config.pad_id
     memory_mask = padding_mask(src, pad)                       # (B, 1, 1, S)
-    memory = model.encode(src)                                 # (B, S, D)
+    memory = model._encode(src, memory_mask)                   # (B, S, D)
     b = src.shape[0]
     ys = torch.full((b, 1), bos_id, dtype=torch.long, device=src.device)  # (B, 1)
     done = torch.zeros(b, dtype=torch.bool, device=src.device)
     cache = model.decoder.new_cache() if use_cache else None
     for _ in range(max_len):
         if use_cache:
-            out = model.decode(ys[:, -1:], memory, memory_mask, cache=cache)  # (B, 1, V)
+            logits, _ = model._decode(ys[:, -1:], memory, memory_mask, cache=cache)  # (B, 1, V)
         else:
-            out = model.decode(ys, memory, memory_mask)                       # (B, t, V)
-        logits = cast(torch.Tensor, out)  # without need_weights, decode returns logits alone
+            logits, _ = model._decode(ys, memory, memory_mask)                       # (B, t, V)
         nxt = logits[:, -1].argmax(dim=-1)                                    # (B,)
         nxt = torch.where(done, torch.full_like(nxt, pad), nxt)
         ys = torch.cat([ys, nxt[:, None]], dim=1)
@@ -125,8 +119,7 @@ def beam_search(model: Transformer, src: torch.Tensor, beam_size: int, max_len: 
     Shape:
         src: ``(B, S)``; output ``(B, L)`` as for :func:`greedy_decode`.
     """
-    _check_model(model)
-    max_len, bos_id, eos_id = _check_ids(model, src, max_len, bos_id, eos_id)
+    max_len, bos_id, eos_id = _check_args(model, src, max_len, bos_id, eos_id)
     vocab = model.config.tgt_vocab_size
     k = check_int("beam_size", beam_size, minimum=1, maximum=vocab)
     alpha = check_float("length_penalty", length_penalty, minimum=0.0)
@@ -134,7 +127,7 @@ def beam_search(model: Transformer, src: torch.Tensor, beam_size: int, max_len: 
     b = src.shape[0]
     src_k = src.repeat_interleave(k, dim=0)                     # (B*K, S): beams of a source together
     memory_mask = padding_mask(src_k, pad)                      # (B*K, 1, 1, S)
-    memory = model.encode(src_k)                                # (B*K, S, D)
+    memory = model._encode(src_k, memory_mask)                  # (B*K, S, D)
     cache = model.decoder.new_cache()
     ys = torch.full((b * k, 1), bos_id, dtype=torch.long, device=src.device)  # (B*K, 1)
     scores = torch.full((b, k), float("-inf"), device=src.device)
@@ -142,7 +135,7 @@ def beam_search(model: Transformer, src: torch.Tensor, beam_size: int, max_len: 
     done = torch.zeros(b * k, dtype=torch.bool, device=src.device)
     lengths = torch.zeros(b * k, dtype=torch.long, device=src.device)
     for _ in range(max_len):
-        out = cast(torch.Tensor, model.decode(ys[:, -1:], memory, memory_mask, cache=cache))
+        out, _ = model._decode(ys[:, -1:], memory, memory_mask, cache=cache)  # (B*K, 1, V)
         logp = out[:, -1].float().log_softmax(dim=-1)                # (B*K, V)
         finished_row = torch.full_like(logp, float("-inf"))
         finished_row[:, pad] = 0.0
@@ -254,11 +247,10 @@ def generate(model: GPT, prompt_ids: torch.Tensor, max_new_tokens: int, temperat
         prompt_ids: ``(B, T_prompt)`` integer ids; output: ``(B, T_prompt + max_new_tokens)``,
         the prompt followed by the sampled tokens.
     """
-    config = getattr(model, "config", None)
-    if config is None or not (hasattr(model, "new_cache") and hasattr(config, "max_len")
-                              and hasattr(config, "vocab_size")):
+    if not isinstance(model, GPT):
         raise TypeError(f"model must be a decoder-only language model like mt.GPT, "
                         f"got {describe(model)}")
+    config = model.config
     prompt_ids = check_token_ids("prompt_ids", prompt_ids, config.vocab_size)
     if prompt_ids.shape[1] == 0:
         raise ValueError(f"prompt_ids must hold at least one token per row, got shape "
@@ -279,7 +271,7 @@ def generate(model: GPT, prompt_ids: torch.Tensor, max_new_tokens: int, temperat
     cache = model.new_cache() if use_cache else None
     new = ids                                                  # what the model has not read
     for _ in range(max_new_tokens):
-        logits = model(new, cache=cache) if use_cache else model(ids)  # (B, T, V)
+        logits, _ = model._run(new if use_cache else ids, cache, need_weights=False)  # (B, T, V)
         logits = _filter(logits[:, -1].float() / temperature, top_k, top_p)  # (B, V)
         probs = logits.softmax(dim=-1)
         new = torch.multinomial(probs, 1, generator=generator)  # (B, 1)

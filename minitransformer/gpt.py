@@ -2,7 +2,7 @@
 
 Drop the encoder and the cross-attention from the Transformer of Vaswani et al. (2017) and
 what is left is a stack of blocks, each causal self-attention then a feed-forward network:
-exactly an :class:`~minitransformer.transformer.EncoderLayer` used with a causal mask, so
+exactly an :class:`~minitransformer.layers.EncoderLayer` used with a causal mask, so
 position ``t`` sees positions ``0..t`` only. Trained to predict token ``t + 1`` at every
 position ``t`` at once, the stack is a language model; GPT (Radford et al. 2018) and GPT-2
 (Radford et al. 2019) are this design, GPT-2 with the LayerNorm at each block's input
@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._validation import check_float, check_int, check_token_ids, describe
+from ._validation import check_token_ids, describe
 from .attention import KVCache, causal_mask
-from .transformer import EncoderLayer, PositionalEncoding
+from .layers import EncoderLayer, PositionalEncoding
+from .transformer import _check_config
 
 __all__ = ["GPT", "GPTConfig"]
 
@@ -55,23 +56,15 @@ class GPTConfig:
     norm_first: bool = True
     layer_norm_eps: float = 1e-5
 
-    def __post_init__(self):
-        for name in ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_len"):
-            check_int(name, getattr(self, name), minimum=1)
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model must be divisible by n_heads, got d_model={self.d_model} "
-                             f"and n_heads={self.n_heads}")
-        check_float("dropout", self.dropout, minimum=0.0, maximum=1.0)
-        check_float("layer_norm_eps", self.layer_norm_eps, minimum=0.0, inclusive=False)
-        if not isinstance(self.norm_first, bool):
-            raise TypeError(f"norm_first must be a bool, got {describe(self.norm_first)}")
+    def __post_init__(self) -> None:
+        _check_config(self, ("vocab_size", "d_model", "n_heads", "n_layers", "d_ff", "max_len"))
 
 
 class GPT(nn.Module):
     """A decoder-only Transformer: token ids in, next-token logits out.
 
     ``model(ids)`` gives the logits of the token that follows each position; position ``t``
-    sees ``ids[:, :t + 1]`` only. Blocks are ``model.layers`` (:class:`~minitransformer.transformer.EncoderLayer` s
+    sees ``ids[:, :t + 1]`` only. Blocks are ``model.layers`` (:class:`~minitransformer.layers.EncoderLayer` s
     with a causal mask), ``model.norm`` the final LayerNorm (identity when post-norm), and the
     output projection is the transposed embedding matrix.
     """
@@ -123,9 +116,11 @@ class GPT(nn.Module):
                              f"new {ids.shape[1]}) but max_len is {c.max_len}")
         return offset
 
-    def _run(self, ids: torch.Tensor, cache: list[KVCache] | None, need_weights: bool):
-        offset = self._check(ids, cache)
-        t = ids.shape[1]
+    def _run(self, ids: torch.Tensor, cache: list[KVCache] | None, need_weights: bool,
+             ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+        """The forward pass without argument checks (:meth:`forward` and
+        :func:`~minitransformer.decoding.generate` check once, then call this)."""
+        offset, t = (0 if cache is None else len(cache[0])), ids.shape[1]
         if cache is None:
             mask = causal_mask(t, device=ids.device)            # (T, T)
         elif t > 1:   # new position offset + i sees positions 0 .. offset + i
@@ -136,9 +131,7 @@ class GPT(nn.Module):
         x = self.positions(x, offset)                           # (B, T, D)
         weights = []
         for i, layer in enumerate(self.layers):
-            out = layer(x, mask, cache=None if cache is None else cache[i],
-                        need_weights=need_weights)
-            x, w = out if need_weights else (out, None)
+            x, w = layer(x, mask, None if cache is None else cache[i], need_weights)
             weights.append(w)
         x = self.norm(x)                                        # (B, T, D)
         return x @ self.embed.weight.T, weights                 # (B, T, V): tied output
@@ -156,6 +149,7 @@ class GPT(nn.Module):
             output: logits ``(B, T, vocab_size)``; ``output[:, t]`` scores the token at
             position ``cached + t + 1``.
         """
+        self._check(ids, cache)
         return self._run(ids, cache, need_weights=False)[0]
 
     def forward_with_weights(self, ids: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
@@ -166,4 +160,6 @@ class GPT(nn.Module):
             weights a list of ``n_layers`` tensors ``(B, heads, T, T)`` (zero above the
             diagonal).
         """
-        return self._run(ids, None, need_weights=True)
+        self._check(ids, None)
+        logits, weights = self._run(ids, None, need_weights=True)
+        return logits, [w for w in weights if w is not None]

@@ -6,9 +6,9 @@ An encoder LSTM reads the source tokens; a decoder LSTM writes the target tokens
   encoder's final state and sees nothing else of the source. Everything it needs must squeeze
   through that one fixed-size vector: the *bottleneck*.
 - **With attention** (Bahdanau et al. 2015): at every step the decoder's previous state
-  queries all encoder outputs with :class:`~minitransformer.attention.AdditiveAttention`; the
-  weighted average (the *context*) is fed into the step and into the output layer, so the
-  source is read afresh for each output token.
+  queries all encoder outputs with :class:`AdditiveAttention` (defined here); the weighted
+  average (the *context*) is fed into the step and into the output layer, so the source is
+  read afresh for each output token.
 
 Both use ``torch.nn.LSTM`` internally for speed (chapter 4 shows our own
 ``LSTM`` equals ``nn.LSTM``). Sources are right-padded with ``pad_id``; the encoder is run on
@@ -24,11 +24,79 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ._validation import check_int, check_token_ids, describe
-from .attention import AdditiveAttention
+from ._validation import check_int, check_mask, check_tensor, check_token_ids, describe
+from .attention import _masked_softmax
 
-__all__ = ["DecoderState", "Seq2Seq"]
+__all__ = ["AdditiveAttention", "DecoderState", "Seq2Seq"]
 
+
+# --- additive attention (Bahdanau et al. 2015) ---------------------------------------------
+
+class AdditiveAttention(nn.Module):
+    r"""Additive ("concat") attention of Bahdanau et al. (2015), appendix A.1.2.
+
+    The score of query :math:`s` against key :math:`h_j` is a one-hidden-layer network,
+    :math:`e_j = w^\top \tanh(W_q s + W_k h_j)`; the weights are
+    :math:`\alpha = \mathrm{softmax}(e)` over the allowed keys and the context is
+    :math:`c = \sum_j \alpha_j v_j`. In the RNN encoder-decoder the query is the decoder's
+    previous state and the keys and values are the encoder's outputs.
+
+    Args:
+        query_size: width ``D_q`` of a query.
+        key_size: width ``D_k`` of a key.
+        hidden_size: width of the scoring network's hidden layer.
+    """
+
+    def __init__(self, query_size: int, key_size: int, hidden_size: int):
+        super().__init__()
+        self.query_size = check_int("query_size", query_size, minimum=1)
+        self.key_size = check_int("key_size", key_size, minimum=1)
+        self.hidden_size = check_int("hidden_size", hidden_size, minimum=1)
+        self.query_proj = nn.Linear(query_size, hidden_size, bias=False)  # W_q
+        self.key_proj = nn.Linear(key_size, hidden_size, bias=True)       # W_k (and a bias)
+        self.score = nn.Linear(hidden_size, 1, bias=False)                # w
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+                mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Attend from ``query`` over ``keys``, averaging ``values``.
+
+        Shape:
+            query: ``(B, D_q)`` (one query per sequence, as in an RNN decoder step) or
+            ``(B, T_q, D_q)``.
+            keys: ``(B, T_k, D_k)``; values: ``(B, T_k, D_v)``.
+            mask: bool, True = may attend, broadcastable to ``(B, T_k)`` for a 2-D query or
+            ``(B, T_q, T_k)`` for a 3-D one (e.g. ``src != pad_id`` of shape ``(B, T_k)``,
+            or ``(B, 1, T_k)``).
+            Returns ``(context, weights)``: context ``(B, D_v)`` or ``(B, T_q, D_v)``,
+            weights ``(B, T_k)`` or ``(B, T_q, T_k)``.
+        """
+        check_tensor("query", query, dtype="float")
+        if query.dim() not in (2, 3):
+            raise ValueError(f"query must be (B, D_q) or (B, T_q, D_q), got {describe(query)}")
+        check_tensor("query", query, shape=(*(None,) * (query.dim() - 1), self.query_size))
+        check_tensor("keys", keys, shape=(query.shape[0], "T_k", self.key_size), dtype="float")
+        check_tensor("values", values, shape=(query.shape[0], keys.shape[1], None), dtype="float")
+        single = query.dim() == 2
+        if mask is not None:
+            if single:
+                check_mask("mask", mask, (query.shape[0], keys.shape[1]))
+            else:
+                check_mask("mask", mask, (query.shape[0], query.shape[1], keys.shape[1]))
+        if single:
+            query = query[:, None, :]                     # (B, 1, D_q)
+            if mask is not None and mask.dim() == 2:
+                mask = mask[:, None, :]                   # (B, 1, T_k)
+        hidden = torch.tanh(self.query_proj(query)[:, :, None, :]  # (B, T_q, 1, H)
+                            + self.key_proj(keys)[:, None, :, :])  # (B, 1, T_k, H)
+        scores = self.score(hidden).squeeze(-1)           # (B, T_q, T_k)
+        weights = _masked_softmax(scores, mask)           # (B, T_q, T_k)
+        context = weights @ values                        # (B, T_q, D_v)
+        if single:
+            return context[:, 0], weights[:, 0]           # (B, D_v), (B, T_k)
+        return context, weights
+
+
+# --- the encoder-decoder ------------------------------------------------------------------
 
 @dataclass
 class DecoderState:

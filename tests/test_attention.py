@@ -1,4 +1,4 @@
-"""Tests for minitransformer/attention.py: masks, scaled dot-product, additive and multi-head."""
+"""Tests for minitransformer/attention.py: masks, scaled dot-product and multi-head attention."""
 
 import math
 
@@ -10,7 +10,6 @@ from torch import nn
 
 import minitransformer as mt
 from minitransformer.attention import (
-    AdditiveAttention,
     KVCache,
     MultiHeadAttention,
     causal_mask,
@@ -159,57 +158,6 @@ def test_mask_that_would_grow_the_scores_is_rejected_never_broadcast(tq, tk, mq,
     else:
         with pytest.raises(ValueError, match="mask"):
             scaled_dot_product_attention(q, k, v, mask)
-
-
-# --- additive attention ----------------------------------------------------------------------------
-
-
-def test_additive_attention_shapes_and_zero_weight_on_padding():
-    torch.manual_seed(0)
-    att = AdditiveAttention(query_size=6, key_size=4, hidden_size=5)
-    keys, values = torch.randn(2, 7, 4), torch.randn(2, 7, 3)
-    mask = torch.tensor([[True] * 4 + [False] * 3, [True] * 7])
-    context, weights = att(torch.randn(2, 6), keys, values, mask)
-    assert context.shape == (2, 3) and weights.shape == (2, 7)
-    assert (weights[0, 4:] == 0).all()
-    assert torch.allclose(weights.sum(-1), torch.ones(2))
-    torch.testing.assert_close(context, torch.einsum("bt,btd->bd", weights, values))
-    context, weights = att(torch.randn(2, 5, 6), keys, values, mask[:, None, :])
-    assert context.shape == (2, 5, 3) and weights.shape == (2, 5, 7)
-    assert (weights[0, :, 4:] == 0).all()
-
-
-def test_additive_attention_scores_follow_bahdanau_formula():
-    torch.manual_seed(0)
-    att = AdditiveAttention(3, 4, 5)
-    s, h = torch.randn(1, 3), torch.randn(1, 6, 4)
-    e = torch.stack([att.score.weight[0] @ torch.tanh(att.query_proj.weight @ s[0]
-                                                      + att.key_proj.weight @ h[0, j]
-                                                      + att.key_proj.bias) for j in range(6)])
-    _, weights = att(s, h, h)
-    torch.testing.assert_close(weights[0], e.softmax(0))
-
-
-def test_additive_attention_fully_masked_row_is_zero_not_nan():
-    att = AdditiveAttention(3, 3, 4)
-    context, weights = att(torch.randn(2, 3), torch.randn(2, 4, 3), torch.randn(2, 4, 3),
-                           torch.tensor([[False] * 4, [True] * 4]))
-    assert (context[0] == 0).all() and (weights[0] == 0).all() and torch.isfinite(context).all()
-
-
-def test_additive_attention_rejects_bad_inputs():
-    att = AdditiveAttention(3, 4, 5)
-    with pytest.raises(ValueError, match="query"):
-        att(torch.randn(2, 5), torch.randn(2, 6, 4), torch.randn(2, 6, 4))
-    with pytest.raises(ValueError, match="keys"):
-        att(torch.randn(2, 3), torch.randn(3, 6, 4), torch.randn(3, 6, 4))
-    with pytest.raises(ValueError, match="values"):
-        att(torch.randn(2, 3), torch.randn(2, 6, 4), torch.randn(2, 5, 4))
-    with pytest.raises(ValueError, match="mask"):
-        att(torch.randn(2, 3), torch.randn(2, 6, 4), torch.randn(2, 6, 4),
-            torch.ones(2, 5, dtype=torch.bool))
-    with pytest.raises(TypeError, match="query"):
-        att(torch.ones(2, 3, dtype=torch.long), torch.randn(2, 6, 4), torch.randn(2, 6, 4))
 
 
 # --- multi-head attention --------------------------------------------------------------------------
@@ -397,20 +345,42 @@ def test_multihead_matches_torch_for_random_shapes(batch, tq, tk, heads, seed):
 
 def test_public_names_are_exported():
     for name in ("causal_mask", "padding_mask", "scaled_dot_product_attention",
-                 "AdditiveAttention", "KVCache", "MultiHeadAttention"):
+                 "KVCache", "MultiHeadAttention"):
         assert getattr(mt, name) is not None and name in mt.__all__
 
 
 def test_packed_projections_equal_separate_ones():
-    """Self-attention projects Q, K, V in one matmul and cross-attention K, V in one: the
-    results must equal three separate projections (inputs that are equal but not the same
-    tensor take the separate path)."""
+    """Self-attention (no key, no value) projects Q, K and V in one matmul; passing the same
+    input as key and value projects them one by one: the results must be equal."""
     torch.manual_seed(0)
     mha = mt.MultiHeadAttention(16, 4).eval()
-    x, memory = torch.randn(2, 5, 16), torch.randn(2, 7, 16)
-    packed, _ = mha(x, x, x)
-    separate, _ = mha(x, x.clone(), x.clone())
+    x = torch.randn(2, 5, 16)
+    packed, packed_w = mha(x)
+    separate, separate_w = mha(x, x, x)
     assert torch.allclose(packed, separate, atol=1e-6)
-    packed, _ = mha(x, memory, memory)
-    separate, _ = mha(x, memory, memory.clone())
-    assert torch.allclose(packed, separate, atol=1e-6)
+    assert torch.allclose(packed_w, separate_w, atol=1e-6)
+
+
+def test_kv_cache_update_appends_for_self_attention_and_stores_once_when_static():
+    k1, v1, k2, v2 = (torch.randn(2, 4, n, 8) for n in (3, 3, 1, 1))
+    grows = KVCache()
+    assert grows.update(k1, v1) == (k1, v1)
+    k, v = grows.update(k2, v2)
+    assert torch.equal(k, torch.cat([k1, k2], 2)) and torch.equal(v, torch.cat([v1, v2], 2))
+    assert len(grows) == 4 and grows.stored() is None
+    static = KVCache(static=True)
+    assert static.stored() is None
+    static.update(k1, v1)
+    k, v = static.update(k2, v2)
+    assert k is k1 and v is v1 and len(static) == 3 and static.stored() == (k1, v1)
+
+
+def test_self_attention_key_and_value_come_together_and_a_static_cache_needs_them_first():
+    mha = mt.MultiHeadAttention(8, 2)
+    x = torch.randn(2, 3, 8)
+    with pytest.raises(TypeError, match="key and value"):
+        mha(x, x, None)
+    with pytest.raises(TypeError, match="static"):
+        mha(x, cache=KVCache(static=True))
+    with pytest.raises(TypeError, match="need_weights"):
+        mha(x, need_weights=1)

@@ -45,9 +45,9 @@ def test_cached_step_logits_equal_full_decoder_logits():
     tokens = torch.randint(3, 20, (6, 9))
     memory = model.encode(src)
     mask = mt.padding_mask(src, 0)
-    full = model.decode(tokens, memory, mask)
+    full, _ = model.decode(tokens, memory, mask)
     cache = model.decoder.new_cache()
-    steps = [model.decode(tokens[:, t:t + 1], memory, mask, cache=cache) for t in range(9)]
+    steps = [model.decode(tokens[:, t:t + 1], memory, mask, cache=cache)[0] for t in range(9)]
     assert cache.length == 9
     assert (torch.cat(steps, dim=1) - full).abs().max().item() < 1e-5
 
@@ -58,10 +58,10 @@ def test_cache_accepts_a_prefix_of_several_tokens_then_single_steps():
     tokens = torch.randint(3, 20, (6, 6))
     memory = model.encode(src)
     mask = mt.padding_mask(src, 0)
-    full = model.decode(tokens, memory, mask)
+    full, _ = model.decode(tokens, memory, mask)
     cache = model.decoder.new_cache()
-    first = model.decode(tokens[:, :4], memory, mask, cache=cache)
-    rest = [model.decode(tokens[:, t:t + 1], memory, mask, cache=cache) for t in (4, 5)]
+    first, _ = model.decode(tokens[:, :4], memory, mask, cache=cache)
+    rest = [model.decode(tokens[:, t:t + 1], memory, mask, cache=cache)[0] for t in (4, 5)]
     assert (torch.cat([first, *rest], dim=1) - full).abs().max().item() < 1e-5
 
 
@@ -293,3 +293,28 @@ def test_generate_rejects_bad_arguments_naming_them():
         mt.generate(model, ids, 3, generator=0)
     with pytest.raises(ValueError, match="top_k"):
         mt.filter_logits(torch.zeros(5), top_k=0)
+
+
+def test_token_ids_are_checked_once_per_call_not_at_every_step(monkeypatch):
+    """Reading the ids' range costs as much as a small layer: the decoding loops check the
+    source once where they enter the model, then run its unchecked path."""
+    import minitransformer.transformer as transformer
+
+    original, calls = transformer.check_token_ids, []
+
+    def counting(name, *args, **kwargs):
+        calls.append(name)
+        return original(name, *args, **kwargs)
+
+    monkeypatch.setattr(transformer, "check_token_ids", counting)
+    model, src = sharp_model(8), sources(8)
+    for use_cache in (True, False):
+        calls.clear()
+        mt.greedy_decode(model, src, 10, BOS, None, use_cache=use_cache)
+        assert calls == ["src"]
+    calls.clear()
+    mt.beam_search(model, src, 2, 10, BOS, None)
+    assert calls == ["src"]
+    calls.clear()
+    model(src, src[:, :3])
+    assert calls == ["src", "tgt"]

@@ -27,7 +27,7 @@ def test_block_matches_torch_encoder_layer_with_a_causal_mask(norm_first):
     ours = mt.EncoderLayer.from_torch(theirs).eval()
     x = torch.randn(3, 9, 32)
     causal = mt.causal_mask(9)                       # True = may attend; PyTorch: True = blocked
-    diff = (ours(x, causal) - theirs(x, src_mask=~causal, is_causal=True)).abs().max()
+    diff = (ours(x, causal)[0] - theirs(x, src_mask=~causal, is_causal=True)).abs().max()
     assert diff.item() < 1e-5
 
 
@@ -110,30 +110,6 @@ def test_runs_in_the_dtype_of_the_model():
     torch.manual_seed(8)
     model = mt.GPT(small()).double().eval()
     assert model(ids(1, 4)).dtype == torch.float64
-
-
-def test_checkpoint_round_trip_of_a_gpt_loads_safely_and_gives_the_same_logits(tmp_path):
-    torch.manual_seed(9)
-    model = mt.GPT(small(norm_first=False)).eval()
-    mt.save_checkpoint(model, tmp_path / "gpt.pt", seed=0, bits_per_char=2.4)
-    payload = torch.load(tmp_path / "gpt.pt", weights_only=True)
-    assert payload["format"] == "minitransformer-gpt-v1"
-    loaded, extra = mt.load_checkpoint(tmp_path / "gpt.pt")
-    assert isinstance(loaded, mt.GPT) and not loaded.training
-    assert loaded.config == model.config and extra == {"seed": 0, "bits_per_char": 2.4}
-    assert torch.equal(loaded(ids()), model(ids()))
-
-
-def test_checkpoint_that_does_not_fit_the_gpt_raises_a_clear_error(tmp_path):
-    torch.manual_seed(10)
-    mt.save_checkpoint(mt.GPT(small()), tmp_path / "gpt.pt")
-    payload = torch.load(tmp_path / "gpt.pt", weights_only=True)
-    payload["config"]["d_model"] = 64
-    torch.save(payload, tmp_path / "bad.pt")
-    with pytest.raises(ValueError, match=r"bad\.pt does not fit the GPT"):
-        mt.load_checkpoint(tmp_path / "bad.pt")
-    with pytest.raises(TypeError, match="model must be a Transformer or a GPT"):
-        mt.save_checkpoint(nn.Linear(2, 2), tmp_path / "x.pt")
 
 
 def test_bad_input_raises_errors_naming_the_argument():

@@ -1,11 +1,12 @@
-"""Tests for minitransformer/seq2seq.py: the LSTM encoder-decoder with and without attention."""
+"""Tests for minitransformer/seq2seq.py: additive attention, the LSTM encoder-decoder with and
+without it."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 import minitransformer as mt
-from minitransformer.seq2seq import Seq2Seq
+from minitransformer.seq2seq import AdditiveAttention, Seq2Seq
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -126,3 +127,54 @@ def test_seq2seq_rejects_bad_arguments_and_inputs():
 
 def test_seq2seq_is_exported():
     assert mt.Seq2Seq is Seq2Seq and "Seq2Seq" in mt.__all__
+
+
+# --- additive attention ----------------------------------------------------------------------------
+
+
+def test_additive_attention_shapes_and_zero_weight_on_padding():
+    torch.manual_seed(0)
+    att = AdditiveAttention(query_size=6, key_size=4, hidden_size=5)
+    keys, values = torch.randn(2, 7, 4), torch.randn(2, 7, 3)
+    mask = torch.tensor([[True] * 4 + [False] * 3, [True] * 7])
+    context, weights = att(torch.randn(2, 6), keys, values, mask)
+    assert context.shape == (2, 3) and weights.shape == (2, 7)
+    assert (weights[0, 4:] == 0).all()
+    assert torch.allclose(weights.sum(-1), torch.ones(2))
+    torch.testing.assert_close(context, torch.einsum("bt,btd->bd", weights, values))
+    context, weights = att(torch.randn(2, 5, 6), keys, values, mask[:, None, :])
+    assert context.shape == (2, 5, 3) and weights.shape == (2, 5, 7)
+    assert (weights[0, :, 4:] == 0).all()
+
+
+def test_additive_attention_scores_follow_bahdanau_formula():
+    torch.manual_seed(0)
+    att = AdditiveAttention(3, 4, 5)
+    s, h = torch.randn(1, 3), torch.randn(1, 6, 4)
+    e = torch.stack([att.score.weight[0] @ torch.tanh(att.query_proj.weight @ s[0]
+                                                      + att.key_proj.weight @ h[0, j]
+                                                      + att.key_proj.bias) for j in range(6)])
+    _, weights = att(s, h, h)
+    torch.testing.assert_close(weights[0], e.softmax(0))
+
+
+def test_additive_attention_fully_masked_row_is_zero_not_nan():
+    att = AdditiveAttention(3, 3, 4)
+    context, weights = att(torch.randn(2, 3), torch.randn(2, 4, 3), torch.randn(2, 4, 3),
+                           torch.tensor([[False] * 4, [True] * 4]))
+    assert (context[0] == 0).all() and (weights[0] == 0).all() and torch.isfinite(context).all()
+
+
+def test_additive_attention_rejects_bad_inputs():
+    att = AdditiveAttention(3, 4, 5)
+    with pytest.raises(ValueError, match="query"):
+        att(torch.randn(2, 5), torch.randn(2, 6, 4), torch.randn(2, 6, 4))
+    with pytest.raises(ValueError, match="keys"):
+        att(torch.randn(2, 3), torch.randn(3, 6, 4), torch.randn(3, 6, 4))
+    with pytest.raises(ValueError, match="values"):
+        att(torch.randn(2, 3), torch.randn(2, 6, 4), torch.randn(2, 5, 4))
+    with pytest.raises(ValueError, match="mask"):
+        att(torch.randn(2, 3), torch.randn(2, 6, 4), torch.randn(2, 6, 4),
+            torch.ones(2, 5, dtype=torch.bool))
+    with pytest.raises(TypeError, match="query"):
+        att(torch.ones(2, 3, dtype=torch.long), torch.randn(2, 6, 4), torch.randn(2, 6, 4))
