@@ -151,6 +151,15 @@ def test_no_glue_left_numbers_in_prose_are_eval_and_references_are_links(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_number_from_a_run_is_saved_in_the_prose(path):
+    """jupyterlab-myst keeps each {eval}'s value in the Markdown cell's metadata; a notebook
+    saved after a run would carry them (nbstripout keeps them unless told otherwise)."""
+    saved = [i for i, c in enumerate(cells(path)) if "user_expressions" in c["metadata"]]
+    assert not saved, (f"cells {saved}: strip with .venv/bin/nbstripout --extra-keys "
+                       f"cell.metadata.user_expressions {path.relative_to(ROOT)}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_eval_is_a_name_or_formatted_name_defined_by_a_cell_above(path):
     """{eval} runs when its sentence is rendered (on the site and in JupyterLab), so the name
     must be bound by a code cell above it: ``name = ...`` or ``globals()[f"..."] = ...``."""
