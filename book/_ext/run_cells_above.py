@@ -12,10 +12,20 @@ rendered one run too, so a removed cell's ``assert`` still fails the build.
 
 Other execution modes (cache, force, off) are left as they are: their client already holds
 every output, and running cells "up to" an index is a lookup there.
+
+Each ``{eval}`` is evaluated as jupyterlab-myst evaluates it, as a ``user_expressions`` entry
+of a silent execute request, rather than by MyST-NB's own way, which runs the expression as
+code and reads its displayed result: IPython shows no result while the last cell in its
+history ends with ``;`` (``ax.legend();``), so every {eval} below such a cell came back empty.
+A silent request also leaves the namespace alone (no ``_``, no history entry).
 """
 
 from __future__ import annotations
 
+import re
+
+import nbformat
+from myst_nb.core.execute.base import EvalNameError
 from myst_nb.core.execute.inline import NotebookClientInline
 from myst_nb.core.render import MditRenderMixin
 
@@ -41,7 +51,27 @@ def render_nb_finalise(self, token) -> None:
     _render_finalise(self, token)
 
 
+def eval_variable(self, name: str) -> list:
+    """The value of the expression ``name`` in the chapter's kernel, as one output."""
+    if not re.match(self.nb_config.eval_name_regex, name):
+        raise EvalNameError(name)
+    client = self._client
+    msg_id = client.kc.execute("", silent=True, store_history=False,
+                               user_expressions={"value": name})
+    reply = client.wait_for_reply(msg_id)
+    if reply is None:
+        raise RuntimeError(f"no reply from the kernel evaluating {name!r}")
+    result = reply["content"].get("user_expressions", {}).get("value", {})
+    if result.get("status") != "ok":
+        return [nbformat.v4.new_output("error", ename=result.get("ename", "Error"),
+                                       evalue=result.get("evalue", ""),
+                                       traceback=result.get("traceback", []))]
+    return [nbformat.v4.new_output("execute_result", data=result["data"],
+                                   metadata=result.get("metadata", {}), execution_count=None)]
+
+
 def setup(app):
     MditRenderMixin.render_nb_cell_markdown = render_nb_cell_markdown
     MditRenderMixin.render_nb_finalise = render_nb_finalise
+    NotebookClientInline.eval_variable = eval_variable
     return {"parallel_read_safe": True, "parallel_write_safe": True}
