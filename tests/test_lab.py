@@ -265,6 +265,8 @@ def test_chapter_1_runs_end_to_end_with_figures_and_numbers_in_its_prose(browser
         assert not shown, f"numbers not filled in: {sorted(shown)}"
         joined = "\n".join(rendered_markdown(page))
         assert re.search(r"With four hidden units all \d+ of the \d+ starts", joined)
+        assert not re.search(r"\b(np|numpy|torch)\.\w+\(|tensor\(", joined), \
+            "a number shows as a NumPy or torch repr: format it, or convert with float()/int()"
         assert not problems, "\n".join(problems)
     finally:
         page.close()
