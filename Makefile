@@ -59,7 +59,7 @@ site: $(STAMP)
 
 # The chapters in `make lab`'s JupyterLab, opened in headless Chromium; chapter 1 run end to end.
 lab-test: $(STAMP)
-	$(RUN) $(BIN)/pytest tests -m lab -p no:cacheprovider
+	$(RUN) $(BIN)/pytest tests/test_lab.py -m lab -p no:cacheprovider
 
 test: $(STAMP)
 	$(MAKE) lint
