@@ -13,12 +13,13 @@ HTML    := _build/html
 RUN     := PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" MINITRANSFORMER_PROGRESS=0 \
            OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: help setup book test lint typecheck unit nbval site serve lab bench claims dist test-min \
-        clean
+.PHONY: help setup book test lint typecheck unit nbval site serve lab lab-test bench claims dist \
+        test-min clean
 
 help:
 	@echo "make book   build the website into $(HTML) (creates $(VENV) first)"
-	@echo "make test   every check: ruff, unit tests, notebooks (nbval), book build, browser"
+	@echo "make test   every check: ruff, unit tests, notebooks (nbval), JupyterLab, book build,"
+	@echo "            site"
 	@echo "make serve  serve $(HTML) on http://127.0.0.1:8000"
 	@echo "make lab    open the chapters in JupyterLab (MyST rendered by jupyterlab-myst)"
 	@echo "make bench  print the benchmark tables (BENCH=decoding: only the named sections)"
@@ -48,7 +49,7 @@ typecheck: $(STAMP)
 	$(RUN) $(BIN)/mypy minitransformer
 
 unit: $(STAMP)
-	$(RUN) $(BIN)/pytest tests -m "not site" -p no:cacheprovider
+	$(RUN) $(BIN)/pytest tests -m "not site and not lab" -p no:cacheprovider
 
 nbval: $(STAMP)
 	$(RUN) $(BIN)/pytest --nbval-lax book -p no:cacheprovider
@@ -56,11 +57,16 @@ nbval: $(STAMP)
 site: $(STAMP)
 	$(RUN) $(BIN)/pytest tests -m site -p no:cacheprovider
 
+# The chapters in `make lab`'s JupyterLab, opened in headless Chromium; chapter 1 run end to end.
+lab-test: $(STAMP)
+	$(RUN) $(BIN)/pytest tests/test_lab.py -m lab -p no:cacheprovider
+
 test: $(STAMP)
 	$(MAKE) lint
 	$(MAKE) typecheck
 	$(MAKE) unit
 	$(MAKE) nbval
+	$(MAKE) lab-test
 	$(MAKE) book
 	$(MAKE) site
 

@@ -110,3 +110,103 @@ def test_code_and_the_source_a_chapter_prints_fit_88_columns(path):
             long += [f"cell {i}, {expr}: {line}" for line in inspect.getsource(obj).splitlines()
                      if len(line) > 88]
     assert not long, "lines over 88 characters:\n" + "\n".join(long)
+
+
+# --- One source for the website and JupyterLab (issue 10; CONTRIBUTING.md, "Chapters") -----
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+EVAL_ROLE = re.compile(r"\{eval\}`([^`]*)`")
+PY_ROLE = re.compile(r"\{py:(?P<kind>\w+)\}`(?P<target>[^`]*)`")
+
+
+def load(name, path):
+    """A module from a file that is not on the import path (a script, a Sphinx extension)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = sys.modules[name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def markdown_roles(pattern, path):
+    return [(i, m) for i, cell in enumerate(cells(path)) if cell["cell_type"] == "markdown"
+            for m in pattern.finditer(source(cell))]
+
+
+def test_book_executes_inline_so_eval_reads_the_chapters_kernel():
+    assert CONFIG["execute"]["execute_notebooks"] == "inline"
+    assert "run_cells_above" in CONFIG["sphinx"]["local_extensions"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_glue_left_numbers_in_prose_are_eval_and_references_are_links(path):
+    """scripts/glue_to_eval.py has nothing left to convert: no glue call or role, and every
+    {ref} to another page is a link to its file (jupyterlab-myst sees one notebook)."""
+    module = load("glue_to_eval", ROOT / "scripts/glue_to_eval.py")
+    assert module.main(["--check", str(path)]) == 0, "run scripts/glue_to_eval.py on it"
+    text = "\n".join(source(c) for c in cells(path))
+    assert "{glue" not in text and "myst_nb" not in text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_number_from_a_run_is_saved_in_the_prose(path):
+    """jupyterlab-myst keeps each {eval}'s value in the Markdown cell's metadata; a notebook
+    saved after a run would carry them (nbstripout keeps them unless told otherwise)."""
+    saved = [i for i, c in enumerate(cells(path)) if "user_expressions" in c["metadata"]]
+    assert not saved, (f"cells {saved}: strip with .venv/bin/nbstripout --extra-keys "
+                       f"cell.metadata.user_expressions {path.relative_to(ROOT)}")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_eval_is_a_name_or_formatted_name_defined_by_a_cell_above(path):
+    """{eval} runs when its sentence is rendered (on the site and in JupyterLab), so the name
+    must be bound by a code cell above it: ``name = ...`` or ``globals()[f"..."] = ...``."""
+    import ast
+
+    allowed = re.compile(CONFIG["sphinx"]["config"]["nb_eval_name_regex"])
+    bound: set[str] = set()
+    patterns: list[re.Pattern] = []
+    problems = []
+    for i, cell in enumerate(cells(path)):
+        text = source(cell)
+        if cell["cell_type"] == "code":
+            tree = ast.parse(text)
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    bound.add(node.id)
+                elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+                    bound.add(node.name)
+                elif (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+                      and isinstance(node.value, ast.Call)
+                      and getattr(node.value.func, "id", None) == "globals"):
+                    key = node.slice
+                    patterns.append(re.compile(
+                        re.escape(key.value) if isinstance(key, ast.Constant) else
+                        "".join(re.escape(v.value) if isinstance(v, ast.Constant) else r"\w+"
+                                for v in getattr(key, "values", [])) or r"\w+"))
+        elif cell["cell_type"] == "markdown":
+            for expr in EVAL_ROLE.findall(text):
+                name = re.sub(r'^f"\{(\w+).*', r"\1", expr)
+                if not allowed.match(expr):
+                    problems.append(f"cell {i}: {{eval}}`{expr}` is not a name or "
+                                    'f"{name:spec}"')
+                elif name not in bound and not any(p.fullmatch(name) for p in patterns):
+                    problems.append(f"cell {i}: {name!r} is not defined by a cell above")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_links_what_it_introduces_to_the_package_reference(path):
+    """``{py:func}`mt.name``` (no explicit title: jupyterlab-myst would show it raw) names an
+    object of the package documented in book/reference/ (book/_ext/mt_refs.py links it)."""
+    mt_refs = load("mt_refs", ROOT / "book/_ext/mt_refs.py")
+    documented = {p.stem for p in (ROOT / "book/reference").glob("*.md")}
+    roles = markdown_roles(PY_ROLE, path)
+    assert len(roles) >= 3, "link the package's main functions and classes where introduced"
+    for i, m in roles:
+        full = mt_refs.full_name(m["target"])
+        assert full is not None, f"cell {i}: {m[0]}: not an mt. name of the package"
+        assert full.split(".")[1] in documented, f"cell {i}: {m[0]}: module not in reference"
+        assert not any(part.startswith("_") for part in full.split(".")), m[0]

@@ -207,3 +207,26 @@ def test_footer_states_licences_and_the_pinned_versions(server, page_name):
     for label, name in (("PyTorch", "torch"), ("Jupyter Book", "jupyter-book")):
         assert f"{label} {pins[name]}" in footer, f"the footer lacks {label} {pins[name]}"
     assert re.search(r"Python 3\.\d+\.\d+", footer)
+
+
+@pytest.mark.parametrize("page_name", [p for p in toc_pages() if is_chapter(p)]
+                         + ["book/appendix_performance"])
+def test_chapter_prose_shows_numbers_and_links_to_the_reference(server, page_name):
+    """Every {eval} came out as a number (not its expression, not a NumPy repr), and every
+    ``{py:func}`mt.name``` of the notebook links to an entry of the package reference."""
+    import json
+
+    html = (HTML / f"{page_name}.html").read_text()
+    prose = re.sub(r"<(pre|script|style)\b.*?</\1>", "", html, flags=re.S)
+    prose = re.sub(r"<[^>]+>", "", prose)
+    assert "{eval}" not in prose and 'f"{' not in prose and "f&quot;{" not in prose
+    values = re.findall(r'<span class="output text_plain">(.*?)</span>', html, flags=re.S)
+    reprs = [v for v in values if re.search(r"\b(?:np|numpy|torch)\.\w+\(|tensor\(", v)]
+    assert not reprs, f"numbers shown as reprs: {reprs[:3]}"
+    assert all(v.strip() for v in values), "an {eval} came out empty"
+    notebook = json.loads((ROOT / f"{page_name}.ipynb").read_text())
+    roles = sum(len(re.findall(r"\{py:\w+\}`", "".join(c["source"])))
+                for c in notebook["cells"] if c["cell_type"] == "markdown")
+    links = re.findall(r'<a class="reference internal" href="reference/\w+\.html'
+                       r'#(?:module-)?minitransformer\.', html)
+    assert len(links) >= roles, f"{roles} reference roles, {len(links)} links to the reference"
