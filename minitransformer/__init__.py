@@ -85,7 +85,7 @@ from .transformer import (
 # isort: split
 from . import tokenizers
 from .decoding import filter_logits, generate
-from .gpt import GPT, GPTConfig
+from .gpt import GPT, GPTConfig, kv_cache_bytes
 from .tokenizers import BPETokenizer, WordTokenizer
 
 __version__ = "0.1.0"
@@ -165,5 +165,6 @@ __all__ = [
     "WordTokenizer",
     "filter_logits",
     "generate",
+    "kv_cache_bytes",
     "tokenizers",
 ]
