@@ -429,3 +429,73 @@ def _register_chapter_6() -> None:
 
 
 _register_chapter_6()
+
+
+# --- chapter 7 -----------------------------------------------------------------------------------
+
+
+def _bpe_merge_cases() -> list[tuple]:
+    return [([1, 2, 3, 1, 2], (1, 2), 9), ([5, 5, 5], (5, 5), 7), ([5, 5, 5, 5], (5, 5), 7),
+            ([], (1, 2), 3), ([1], (1, 2), 3), ([2, 1, 2, 1], (1, 2), 300),
+            ([4, 4, 1, 2, 4], (4, 4), 256)]
+
+
+def _top_k_filter_cases() -> list[tuple]:
+    g = torch.Generator().manual_seed(7)
+    return [(torch.tensor([1.0, 3.0, 2.0, 0.5]), 2), (torch.tensor([1.0, 3.0, 2.0, 0.5]), 1),
+            (torch.tensor([2.0, 2.0, 1.0, 2.0]), 1),          # ties with the k-th are kept
+            (torch.randn(3, 10, generator=g), 4), (torch.randn(2, 3, 6, generator=g), 6),
+            (torch.randn(5, generator=g), 9)]                 # k above V keeps everything
+
+
+def _bits_and_perplexity_reference(loss: float, n_tokens: int,
+                                   n_chars: int) -> tuple[float, float]:
+    import math
+
+    return loss * n_tokens / n_chars / math.log(2), math.exp(loss)
+
+
+def _bits_and_perplexity_cases() -> list[tuple]:
+    return [(1.0, 100, 100), (0.6931471805599453, 10, 10), (2.3, 1000, 2600),
+            (4.4, 128, 128), (0.0, 5, 9)]
+
+
+def _register_chapter_7() -> None:
+    from .decoding import filter_logits
+    from .tokenizers import merge
+
+    register(
+        "bpe_merge",
+        description="merge(ids, pair, new_id) -> ids with every adjacent occurrence of pair "
+                    "replaced by new_id, left to right, without overlaps",
+        reference=merge,
+        cases=_bpe_merge_cases,
+        hint="walk along the list with an index: when the item there and the next one form the "
+             "pair, emit new_id and jump two places, otherwise emit the item and move one. "
+             "A merged pair's second item cannot start another pair.",
+    )
+    register(
+        "top_k_filter",
+        description="top_k_filter(logits, k) -> the probabilities top-k sampling draws from: "
+                    "a softmax over the entries of the last dimension not below its k-th "
+                    "largest (ties with the k-th kept), zero for every other",
+        reference=lambda logits, k: filter_logits(logits, top_k=k).softmax(dim=-1),
+        cases=_top_k_filter_cases,
+        hint="find the k-th largest value of each row (a top-k along the last dimension) "
+             "and give whatever lies strictly below it a logit no softmax can pick, before the "
+             "softmax; k may exceed the vocabulary.",
+    )
+    register(
+        "bits_and_perplexity",
+        description="bits_and_perplexity(loss, n_tokens, n_chars) -> (bits per character, "
+                    "perplexity per token) from a mean loss in nats per token",
+        reference=_bits_and_perplexity_reference,
+        cases=_bits_and_perplexity_cases,
+        hint="the text's total information is the mean loss times the number of tokens, in "
+             "nats; share it among the characters and change the unit of the logarithm. "
+             "Perplexity undoes the logarithm of the mean loss per token.",
+        atol=1e-9,
+    )
+
+
+_register_chapter_7()
