@@ -26,7 +26,10 @@ seconds (``seconds``, the budget) and the wall-clock seconds (``wall_seconds``) 
 Writes ``--json`` (curves and final values of every run; the chapter reads it) and saves the
 seed-0 GPT to ``--checkpoint`` with ``mt.save_checkpoint`` (loadable with
 ``weights_only=True``; the tokenizer's characters, the seed, the steps and the measured bits
-per character ride along in its ``extra``). The shipped files were made with ``--threads 2``.
+per character ride along in its ``extra``). With ``--append``, the seeds run are added to
+the runs already in ``--json`` (same settings required), so seeds can run in separate
+processes. The shipped files: seed 0 with ``--threads 2``; seeds 1 and 2 each in a process of
+its own with ``--seeds N --threads 1 --append`` (each run records its thread count).
 """
 
 from __future__ import annotations
@@ -148,6 +151,8 @@ def main() -> None:
                         help='GPT config overrides as JSON, e.g. \'{"d_model": 32}\'')
     parser.add_argument("--json", default="book/data/shakespeare_training.json")
     parser.add_argument("--checkpoint", default="minitransformer/assets/shakespeare_gpt.pt")
+    parser.add_argument("--append", action="store_true",
+                        help="add these seeds' runs to those already in --json")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -165,6 +170,13 @@ def main() -> None:
               "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
               "threads": args.threads, "valid_characters": int(chars[windows[:, 1:]].sum()),
               "runs": {"gpt": {}, "lstm": {}}}
+    if args.append and Path(args.json).exists():
+        earlier = json.loads(Path(args.json).read_text())
+        for key in ("vocab_size", "gpt_config", "steps", "batch_size", "lr"):
+            if earlier[key] != json.loads(json.dumps(report[key])):
+                raise SystemExit(f"--append: {args.json} has {key}={earlier[key]!r}, "
+                                 f"this run {report[key]!r}")
+        report["runs"] = earlier["runs"]
 
     for seed in args.seeds:
         mt.seed_everything(seed)
@@ -173,10 +185,11 @@ def main() -> None:
         seconds = curve["seconds"][-1]
         final = bits_per_char(gpt, windows, chars)
         wall = curve["wall_seconds"][-1]
-        report["runs"]["gpt"][seed] = {**curve, "final_valid_bits_per_char": final,
+        report["runs"]["gpt"][str(seed)] = {**curve, "final_valid_bits_per_char": final,
                                        "train_seconds": seconds, "train_wall_seconds": wall,
                                        "parameters": mt.count_parameters(gpt),
-                                       "load_average": os.getloadavg()[0]}
+                                       "load_average": os.getloadavg()[0],
+                                       "threads": args.threads}
         print(f"seed {seed} GPT:  {final:.3f} bits/char after {args.steps} steps, "
               f"{seconds:.0f} CPU s, {wall:.0f} s wall", flush=True)
         if seed == 0:
@@ -190,12 +203,13 @@ def main() -> None:
         lstm = lstm_like(gpt, tok.vocab_size, config.dropout)
         curve = train_run(lstm, data, (sample, chars), seconds=seconds, seed=seed, **common)
         final = bits_per_char(lstm, windows, chars)
-        report["runs"]["lstm"][seed] = {**curve, "final_valid_bits_per_char": final,
+        report["runs"]["lstm"][str(seed)] = {**curve, "final_valid_bits_per_char": final,
                                         "train_seconds": curve["seconds"][-1],
                                         "train_wall_seconds": curve["wall_seconds"][-1],
                                         "hidden_size": lstm.lstm.hidden_size,
                                         "parameters": mt.count_parameters(lstm),
-                                        "load_average": os.getloadavg()[0]}
+                                        "load_average": os.getloadavg()[0],
+                                        "threads": args.threads}
         print(f"seed {seed} LSTM: {final:.3f} bits/char after {curve['step'][-1]} steps, "
               f"{curve['seconds'][-1]:.0f} CPU s, {curve['wall_seconds'][-1]:.0f} s wall",
               flush=True)

@@ -201,6 +201,14 @@ def test_train_shakespeare_script_trains_saves_and_reports_on_a_tiny_model(tmp_p
     model, extra = mt.load_checkpoint(tmp_path / "gpt.pt")
     assert isinstance(model, mt.GPT) and extra["steps"] == 30 and extra["seed"] == 0
     assert len(extra["chars"]) + 4 == model.config.vocab_size
+    # another seed in another process, appended to the same JSON
+    argv = sys.argv[:]
+    argv[argv.index("--seeds") + 1] = "1"
+    monkeypatch.setattr(sys, "argv", [*argv, "--append"])
+    script.main()
+    report = json.loads((tmp_path / "runs.json").read_text())
+    assert sorted(report["runs"]["gpt"]) == sorted(report["runs"]["lstm"]) == ["0", "1"]
+    assert report["runs"]["gpt"]["0"] == gpt
 
 
 def test_kv_cache_bytes_counts_the_bytes_a_filled_cache_holds():
