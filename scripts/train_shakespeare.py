@@ -216,8 +216,9 @@ def main() -> None:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)  # after every seed
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
 
-    print(f"wrote {args.json} and {args.checkpoint} "
-          f"({Path(args.checkpoint).stat().st_size / 2**20:.1f} MB)")
+    print(f"wrote {args.json}")
+    if 0 in args.seeds:
+        print(f"wrote {args.checkpoint} ({Path(args.checkpoint).stat().st_size / 2**20:.1f} MB)")
 
 
 if __name__ == "__main__":
