@@ -7,7 +7,7 @@ reproducible runs. Importing the package changes no global state: the book's plo
 opted into with ``mt.viz.use_style()``.
 """
 
-from . import checkpoint, data, diagrams, exercises, viz
+from . import _exercise_cases, checkpoint, data, diagrams, exercises, viz  # noqa: F401
 from .training import History, train
 from .utils import (
     device_from_env,
@@ -73,7 +73,7 @@ from .transformer import Decoder, DecoderCache, Encoder, Transformer, Transforme
 # isort: split
 from . import tokenizers
 from .decoding import filter_logits, generate
-from .gpt import GPT, GPTConfig
+from .gpt import GPT, GPTConfig, kv_cache_bytes
 from .tokenizers import BPETokenizer, WordTokenizer
 
 __version__ = "0.1.0"
@@ -155,5 +155,6 @@ __all__ = [
     "WordTokenizer",
     "filter_logits",
     "generate",
+    "kv_cache_bytes",
     "tokenizers",
 ]

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._validation import check_token_ids, describe
+from ._validation import check_int, check_token_ids, describe
 from .attention import KVCache, causal_mask
 from .layers import EncoderLayer, PositionalEncoding
 from .transformer import _check_config
 
-__all__ = ["GPT", "GPTConfig"]
+__all__ = ["GPT", "GPTConfig", "kv_cache_bytes"]
 
 
 @dataclass
@@ -163,3 +163,29 @@ class GPT(nn.Module):
         self._check(ids, None)
         logits, weights = self._run(ids, None, need_weights=True)
         return logits, [w for w in weights if w is not None]
+
+
+def kv_cache_bytes(n_layers: int, d_model: int, context: int, batch: int = 1,
+                   bytes_per_value: int = 4) -> int:
+    """Bytes a key/value cache holds after ``context`` positions: a key and a value vector of
+    ``d_model`` numbers per position, per block and per sequence,
+    ``2 * n_layers * batch * context * d_model * bytes_per_value``.
+
+    The cache of every self-attention block stores the projected keys and values of all
+    ``n_heads`` heads, ``n_heads * d_head = d_model`` numbers each, for every position read so
+    far (:class:`~minitransformer.attention.KVCache`); the number of heads does not appear.
+
+    Args:
+        n_layers: blocks with a self-attention cache (the decoder's layers).
+        d_model: width of the keys and values (all heads together).
+        context: positions cached.
+        batch: sequences decoded at once.
+        bytes_per_value: 4 for float32, 2 for float16 or bfloat16.
+
+    >>> kv_cache_bytes(n_layers=2, d_model=8, context=10)
+    1280
+    """
+    for name, value in (("n_layers", n_layers), ("d_model", d_model), ("context", context),
+                        ("batch", batch), ("bytes_per_value", bytes_per_value)):
+        check_int(name, value, minimum=1)
+    return 2 * n_layers * batch * context * d_model * bytes_per_value

@@ -137,3 +137,42 @@ def test_positional_encoding_exercise_accepts_the_reference_and_rejects_zeros(ca
     assert mt.exercises.check("positional_encoding", mt.sinusoidal_positions, verbose=False)
     assert not mt.exercises.check("positional_encoding", lambda m, d: torch.zeros(m, d))
     assert "case 1" in capsys.readouterr().out
+
+
+def test_chapter_7_solutions_pass_and_the_notebook_stubs_fail(capsys):
+    import math
+
+    import torch
+
+    def my_merge(ids, pair, new_id):
+        out, i = [], 0
+        while i < len(ids):
+            if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
+                out.append(new_id)
+                i += 2
+            else:
+                out.append(ids[i])
+                i += 1
+        return out
+
+    def my_top_k(logits, k):
+        kth = logits.topk(min(k, logits.shape[-1]), dim=-1).values[..., -1:]
+        return logits.masked_fill(logits < kth, float("-inf")).softmax(dim=-1)
+
+    def my_bits(loss, n_tokens, n_chars):
+        return loss * n_tokens / n_chars / math.log(2), math.exp(loss)
+
+    assert exercises.check("bpe_merge", my_merge)
+    assert exercises.check("top_k_filter", my_top_k)
+    assert exercises.check("bits_and_perplexity", my_bits)
+    assert not exercises.check("bpe_merge", lambda ids, pair, new_id: list(ids))
+    assert not exercises.check("top_k_filter", lambda logits, k: logits.softmax(dim=-1))
+    assert not exercises.check("bits_and_perplexity", lambda loss, n, c: (loss, loss))
+    # keeping exactly k indices (ties broken arbitrarily) is not the same as top-k filtering
+    def k_indices(logits, k):
+        keep = torch.zeros_like(logits, dtype=torch.bool).scatter(
+            -1, logits.topk(min(k, logits.shape[-1]), dim=-1).indices, True)
+        return logits.masked_fill(~keep, float("-inf")).softmax(dim=-1)
+
+    assert not exercises.check("top_k_filter", k_indices)
+    capsys.readouterr()

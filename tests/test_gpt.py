@@ -177,3 +177,46 @@ def test_train_shakespeare_script_trains_saves_and_reports_on_a_tiny_model(tmp_p
     model, extra = mt.load_checkpoint(tmp_path / "gpt.pt")
     assert isinstance(model, mt.GPT) and extra["steps"] == 30 and extra["seed"] == 0
     assert len(extra["chars"]) + 4 == model.config.vocab_size
+    # another seed in another process, appended to the same JSON
+    argv = sys.argv[:]
+    argv[argv.index("--seeds") + 1] = "1"
+    monkeypatch.setattr(sys, "argv", [*argv, "--append"])
+    script.main()
+    report = json.loads((tmp_path / "runs.json").read_text())
+    assert sorted(report["runs"]["gpt"]) == sorted(report["runs"]["lstm"]) == ["0", "1"]
+    assert report["runs"]["gpt"]["0"] == gpt
+
+
+def test_kv_cache_bytes_counts_the_bytes_a_filled_cache_holds():
+    torch.manual_seed(4)
+    model = mt.GPT(small(n_layers=3)).eval()
+    cache = model.new_cache()
+    with torch.no_grad():
+        model(ids(b=2, t=7), cache=cache)
+        model(ids(b=2, t=1, seed=5), cache=cache)
+    held = sum(t.numel() * t.element_size() for c in cache for t in (c.k, c.v))
+    assert held == mt.kv_cache_bytes(n_layers=3, d_model=32, context=8, batch=2)
+    assert mt.kv_cache_bytes(1, 8, 10, bytes_per_value=2) * 2 == mt.kv_cache_bytes(1, 8, 10)
+
+
+def test_kv_cache_bytes_rejects_bad_arguments_naming_them():
+    with pytest.raises(ValueError, match="context"):
+        mt.kv_cache_bytes(2, 8, 0)
+    with pytest.raises(TypeError, match="d_model"):
+        mt.kv_cache_bytes(2, 8.0, 10)
+
+
+def test_shipped_shakespeare_gpt_loads_with_weights_only_and_reads_its_characters():
+    from pathlib import Path
+
+    path = Path(mt.__file__).parent / "assets" / "shakespeare_gpt.pt"
+    assert path.stat().st_size <= 5 * 2**20
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    assert payload["format"] and payload["extra"]["seed"] == 0
+    model, extra = mt.load_checkpoint(path)
+    assert isinstance(model, mt.GPT) and len(extra["chars"]) + 4 == model.config.vocab_size
+    tok = mt.CharTokenizer(extra["chars"])
+    text = "ROMEO.\nWhat light"
+    logits = model(torch.tensor([tok.encode(text)]))
+    assert logits.shape == (1, len(text), model.config.vocab_size)
+    assert extra["valid_bits_per_char"] < math.log2(model.config.vocab_size)

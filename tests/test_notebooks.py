@@ -26,8 +26,8 @@ def source(cell):
     return "".join(cell["source"])
 
 
-def test_toc_has_six_chapters_and_every_notebook_in_book_is_listed():
-    assert [nb.stem[:2] for nb in CHAPTERS] == ["01", "02", "03", "04", "05", "06"]
+def test_toc_has_seven_chapters_and_every_notebook_in_book_is_listed():
+    assert [nb.stem[:2] for nb in CHAPTERS] == ["01", "02", "03", "04", "05", "06", "07"]
     assert sorted(ROOT.glob("book/*.ipynb")) == sorted(NOTEBOOKS)
 
 
