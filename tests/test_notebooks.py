@@ -39,6 +39,8 @@ def test_outputs_are_stripped_except_cells_kept_on_purpose(path):
         kept = cell["metadata"].get("keep_output") and \
             "nbval-check-output" in cell["metadata"].get("tags", [])
         assert kept, f"cell {i} has outputs but is not a kept nbval-check-output cell"
+        # nbval skips the comparison, and fails, for a cell with outputs but no execution count
+        assert cell.get("execution_count"), f"kept cell {i} has no execution_count"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
