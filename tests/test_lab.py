@@ -35,12 +35,6 @@ pytestmark = pytest.mark.lab
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-REQUIRE = os.environ.get("MINITRANSFORMER_REQUIRE_BROWSER") == "1"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]
 START_TIMEOUT = 90      # seconds for JupyterLab to answer
 RENDER_TIMEOUT = 60     # seconds for a notebook's Markdown to render
 RUN_TIMEOUT = 240       # seconds for chapter 1 to run end to end (about 30 s on 2 cores)
@@ -82,21 +76,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
-        if REQUIRE:
-            pytest.fail(message + "; MINITRANSFORMER_REQUIRE_BROWSER=1 forbids skipping")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

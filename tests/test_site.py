@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
@@ -24,13 +22,6 @@ pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-REQUIRE = os.environ.get("MINITRANSFORMER_REQUIRE_BROWSER") == "1"
-# Chromium's flags for a closed network: no background connections to the outside.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # A Markdown table's rule line (|---|---| or | :--- | ---: |) seen as text on a page.
 RAW_TABLE_RULE = re.compile(r"\|\s*:?-{3,}:?\s*\|")
 
@@ -68,21 +59,6 @@ def server():
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM} (Debian package 'chromium')"
-        if REQUIRE:
-            pytest.fail(message + "; MINITRANSFORMER_REQUIRE_BROWSER=1 forbids skipping")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str):
