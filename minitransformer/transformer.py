@@ -43,7 +43,7 @@ DATE_CHECKPOINT = Path(__file__).resolve().parent / "assets" / "date_transformer
 # --- 1. the stacks --------------------------------------------------------------------------------
 
 class Encoder(nn.Module):
-    """``n_layers`` :class:`EncoderLayer` s; pre-norm stacks end with a final LayerNorm."""
+    """``n_layers`` :class:`~minitransformer.layers.EncoderLayer` s; pre-norm stacks end with a final LayerNorm."""
 
     def __init__(self, n_layers: int, d_model: int, n_heads: int, d_ff: int,
                  dropout: float = 0.1, norm_first: bool = False, layer_norm_eps: float = 1e-5):
@@ -88,7 +88,7 @@ class DecoderCache:
 
 
 class Decoder(nn.Module):
-    """``n_layers`` :class:`DecoderLayer` s; pre-norm stacks end with a final LayerNorm."""
+    """``n_layers`` :class:`~minitransformer.layers.DecoderLayer` s; pre-norm stacks end with a final LayerNorm."""
 
     def __init__(self, n_layers: int, d_model: int, n_heads: int, d_ff: int,
                  dropout: float = 0.1, norm_first: bool = False, layer_norm_eps: float = 1e-5):
