@@ -9,6 +9,8 @@ HTML    := _build/html
 # Progress bars are for people at a notebook; the build and the tests keep pages clean.
 # PASSIVE: idle OpenMP threads sleep instead of spinning, so a busy machine does not
 # slow a two-thread run by an order of magnitude (measured: 3.2 s vs 0.12 s per step).
+# Waking a sleeping thread is slow on a quiet 2-vCPU machine, though (chapter 2 on two
+# threads: 36 s with PASSIVE, 14 s without), so the chapters run on one thread.
 # PYTHONPATH: this tree's package first, so a git worktree sharing a .venv tests its own code.
 RUN     := PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" MINITRANSFORMER_PROGRESS=0 \
            OMP_WAIT_POLICY=PASSIVE
