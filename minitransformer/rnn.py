@@ -47,7 +47,8 @@ class RNNCell(nn.Module):
         nonlinearity: ``"tanh"`` (default), ``"relu"`` (both as in PyTorch) or ``"linear"``
             (no squashing; chapter 3 uses it to see the product of Jacobians in its pure form).
 
-    Weights are initialised like PyTorch's: uniform in ``[-1/sqrt(H), 1/sqrt(H)]``.
+    Weights are initialised like PyTorch's: uniform in ``[-1/sqrt(H), 1/sqrt(H)]``. The
+    nonlinearity is kept as the function ``phi``.
 
     Shape:
         - x: ``(B, I)``, one time step of a batch of ``B`` sequences.
@@ -72,7 +73,7 @@ class RNNCell(nn.Module):
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
-        self._phi = _activation(self.nonlinearity)
+        self.phi = _activation(self.nonlinearity)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -86,7 +87,7 @@ class RNNCell(nn.Module):
         z = x @ self.weight_ih.T + h @ self.weight_hh.T  # (B, H)
         if self.bias_ih is not None:
             z = z + self.bias_ih + self.bias_hh
-        return self._phi(z)
+        return self.phi(z)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None) -> torch.Tensor:
         """One time step: ``h' = φ(x W_ih^T + b_ih + h W_hh^T + b_hh)``, φ set by ``nonlinearity``.
@@ -178,10 +179,15 @@ class RNN(nn.Module):
         layer_input = x                          # (B, T, I) for layer 0, then (B, T, H)
         last_states = []
         for k, cell in enumerate(cast("list[RNNCell]", self.cells)):
-            h = h0[k]                                # (B, H)
+            # The input's share of a step does not depend on h, so one product serves all
+            # T steps; only h W_hh^T must wait for the step before (cuDNN does the same).
+            xw = layer_input @ cell.weight_ih.T          # (B, T, H)
+            if cell.bias_ih is not None:
+                xw = xw + (cell.bias_ih + cell.bias_hh)
+            h = h0[k]                                    # (B, H)
             outputs = []
-            for t in range(length):                  # step t needs step t - 1
-                h = cell.step(layer_input[:, t], h)  # (B, H)
+            for xw_t in xw.unbind(dim=1):                # step t needs step t - 1
+                h = cell.phi(xw_t + h @ cell.weight_hh.T)  # (B, H)
                 outputs.append(h)
             layer_input = torch.stack(outputs, dim=1)  # (B, T, H)
             last_states.append(h)

@@ -57,8 +57,14 @@ class AdditiveAttention(nn.Module):
         self.score = nn.Linear(hidden_size, 1, bias=False)                # w
 
     def forward(self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
-                mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                mask: torch.Tensor | None = None, *,
+                projected_keys: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
         """Attend from ``query`` over ``keys``, averaging ``values``.
+
+        ``projected_keys``, if given, is ``key_proj(keys)`` computed beforehand. A decoder
+        that asks new queries of the same keys at every step computes it once per source, as
+        Bahdanau et al. note (appendix A.1.2), instead of once per step.
 
         Shape:
             query: ``(B, D_q)`` (one query per sequence, as in an RNN decoder step) or
@@ -67,6 +73,7 @@ class AdditiveAttention(nn.Module):
             mask: bool, True = may attend, broadcastable to ``(B, T_k)`` for a 2-D query or
             ``(B, T_q, T_k)`` for a 3-D one (e.g. ``src != pad_id`` of shape ``(B, T_k)``,
             or ``(B, 1, T_k)``).
+            projected_keys: ``(B, T_k, hidden_size)`` or None.
             Returns ``(context, weights)``: context ``(B, D_v)`` or ``(B, T_q, D_v)``,
             weights ``(B, T_k)`` or ``(B, T_q, T_k)``.
         """
@@ -76,6 +83,11 @@ class AdditiveAttention(nn.Module):
         check_tensor("query", query, shape=(*(None,) * (query.dim() - 1), self.query_size))
         check_tensor("keys", keys, shape=(query.shape[0], "T_k", self.key_size), dtype="float")
         check_tensor("values", values, shape=(query.shape[0], keys.shape[1], None), dtype="float")
+        if projected_keys is None:
+            projected_keys = self.key_proj(keys)          # (B, T_k, H)
+        else:
+            check_tensor("projected_keys", projected_keys,
+                         shape=(query.shape[0], keys.shape[1], self.hidden_size), dtype="float")
         single = query.dim() == 2
         if mask is not None:
             if single:
@@ -87,7 +99,7 @@ class AdditiveAttention(nn.Module):
             if mask is not None and mask.dim() == 2:
                 mask = mask[:, None, :]                   # (B, 1, T_k)
         hidden = torch.tanh(self.query_proj(query)[:, :, None, :]  # (B, T_q, 1, H)
-                            + self.key_proj(keys)[:, None, :, :])  # (B, 1, T_k, H)
+                            + projected_keys[:, None, :, :])      # (B, 1, T_k, H)
         scores = self.score(hidden).squeeze(-1)           # (B, T_q, T_k)
         weights = _masked_softmax(scores, mask)           # (B, T_q, T_k)
         context = weights @ values                        # (B, T_q, D_v)
@@ -106,12 +118,15 @@ class DecoderState:
         h, c: the decoder LSTM's hidden and cell state, ``(B, hidden)`` each.
         memory: the encoder's outputs, ``(B, T_src, hidden)`` (zero at padding).
         mask: ``(B, T_src)`` bool, True on real source tokens.
+        keys: the attention's projected keys ``(B, T_src, hidden)``, computed once by
+            ``encode`` (None without attention).
     """
 
     h: torch.Tensor
     c: torch.Tensor
     memory: torch.Tensor
     mask: torch.Tensor
+    keys: torch.Tensor | None = None
 
 
 class Seq2Seq(nn.Module):
@@ -163,7 +178,7 @@ class Seq2Seq(nn.Module):
         mask = src != self.pad_id                                   # (B, T_src)
         if src.is_meta:  # shapes only (no values, hence no lengths to pack by): same shapes
             memory, (h, c) = self.encoder(self.src_embed(src))
-            return DecoderState(h[0], c[0], memory, mask)
+            return self._state(h[0], c[0], memory, mask)
         if not mask[:, 0].all():
             raise ValueError("src must have at least one real (non-pad) token in every row, "
                              f"got an empty row (pad_id={self.pad_id})")
@@ -176,7 +191,12 @@ class Seq2Seq(nn.Module):
         out, (h, c) = self.encoder(packed)                          # h, c: (1, B, hidden)
         memory, _ = pad_packed_sequence(out, batch_first=True,
                                         total_length=src.shape[1])  # (B, T_src, hidden)
-        return DecoderState(h[0], c[0], memory, mask)
+        return self._state(h[0], c[0], memory, mask)
+
+    def _state(self, h: torch.Tensor, c: torch.Tensor, memory: torch.Tensor,
+               mask: torch.Tensor) -> DecoderState:
+        keys = None if self.attention is None else self.attention.key_proj(memory)
+        return DecoderState(h, c, memory, mask, keys)
 
     def decode_step(self, prev: torch.Tensor, state: DecoderState
                     ) -> tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
@@ -195,17 +215,23 @@ class Seq2Seq(nn.Module):
         if prev.shape[0] != state.h.shape[0]:
             raise ValueError(f"prev must have one token per sequence ({state.h.shape[0]}), "
                              f"got {prev.shape[0]}")
+        return self._step(prev, state)
+
+    def _step(self, prev: torch.Tensor, state: DecoderState
+              ) -> tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
+        # decode_step without its checks, for forward and generate, whose tokens are checked
         x = self.tgt_embed(prev)                                    # (B, emb)
         weights = None
         if self.attention is not None:
             # the previous state s_{i-1} queries the encoder outputs (section 3.1, Eqs. (5)-(6))
-            context, weights = self.attention(state.h, state.memory, state.memory,
-                                              state.mask)           # (B, hidden), (B, T_src)
+            context, weights = self.attention(state.h, state.memory, state.memory, state.mask,
+                                              projected_keys=state.keys)  # (B, hidden), (B, T_src)
             x = torch.cat([x, context], dim=-1)                     # (B, emb + hidden)
         _, (h, c) = self.decoder(x[:, None], (state.h[None], state.c[None]))  # (1, B, hidden)
         h, c = h[0], c[0]                                           # (B, hidden) each
         features = h if self.attention is None else torch.cat([h, context], dim=-1)
-        return self.out(features), DecoderState(h, c, state.memory, state.mask), weights
+        return (self.out(features), DecoderState(h, c, state.memory, state.mask, state.keys),
+                weights)
 
     # --- training and generation ------------------------------------------------------------------
 
@@ -226,7 +252,7 @@ class Seq2Seq(nn.Module):
             return self.out(out)                                    # (B, T_tgt, tgt_vocab)
         logits = []
         for t in range(tgt_in.shape[1]):
-            step_logits, state, _ = self.decode_step(tgt_in[:, t], state)
+            step_logits, state, _ = self._step(tgt_in[:, t], state)
             logits.append(step_logits)
         return torch.stack(logits, dim=1)                           # (B, T_tgt, tgt_vocab)
 
@@ -248,7 +274,7 @@ class Seq2Seq(nn.Module):
         done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
         tokens, weights = [], []
         for _ in range(max_len):
-            logits, state, w = self.decode_step(prev, state)
+            logits, state, w = self._step(prev, state)
             prev = logits.argmax(dim=-1).masked_fill(done, self.pad_id)  # (B,)
             tokens.append(prev)
             if w is not None:

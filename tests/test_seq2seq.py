@@ -35,6 +35,16 @@ def test_extra_padding_on_the_source_changes_nothing(attention):
     assert (model(_src(), tgt_in) - model(padded, tgt_in)).abs().max() < 1e-6
 
 
+@pytest.mark.parametrize("attention", [False, True])
+def test_teacher_forcing_equals_decode_step_fed_the_true_tokens(attention):
+    model, tgt_in = _model(attention), torch.tensor([[1, 3, 4], [1, 5, 6], [1, 7, 8]])
+    state, stepped = model.encode(_src()), []
+    for t in range(tgt_in.shape[1]):
+        logits, state, _ = model.decode_step(tgt_in[:, t], state)
+        stepped.append(logits)
+    torch.testing.assert_close(model(_src(), tgt_in), torch.stack(stepped, dim=1))
+
+
 def test_padded_source_positions_get_zero_attention_weight():
     tokens, weights = _model(True).generate(_src(), max_len=6, bos_id=BOS, eos_id=EOS)
     assert weights.shape == (3, tokens.shape[1], 5)
@@ -156,6 +166,20 @@ def test_additive_attention_scores_follow_bahdanau_formula():
                                                       + att.key_proj.bias) for j in range(6)])
     _, weights = att(s, h, h)
     torch.testing.assert_close(weights[0], e.softmax(0))
+
+
+def test_additive_attention_with_keys_projected_beforehand_is_the_same():
+    # what Seq2Seq does: project the encoder outputs once, then ask one query per step
+    torch.manual_seed(0)
+    att = AdditiveAttention(3, 4, 5)
+    s, h = torch.randn(2, 3), torch.randn(2, 6, 4)
+    mask = torch.tensor([[True] * 4 + [False] * 2, [True] * 6])
+    expected = att(s, h, h, mask)
+    got = att(s, h, h, mask, projected_keys=att.key_proj(h))
+    for a, b in zip(got, expected, strict=True):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="projected_keys"):
+        att(s, h, h, mask, projected_keys=torch.randn(2, 6, 4))
 
 
 def test_additive_attention_fully_masked_row_is_zero_not_nan():
