@@ -126,8 +126,9 @@ def _mismatch(expected: object, got: object, atol: float) -> str | None:
     if isinstance(expected, (torch.Tensor, np.ndarray)) or isinstance(got, (torch.Tensor, np.ndarray)):
         if not isinstance(got, (torch.Tensor, np.ndarray, int, float, np.number)):
             return f"expected an array, got {type(got).__name__}"
-        e = np.asarray(expected.detach() if isinstance(expected, torch.Tensor) else expected, dtype=float)
-        g = np.asarray(got.detach() if isinstance(got, torch.Tensor) else got, dtype=float)
+        e = np.asarray(expected.detach().cpu() if isinstance(expected, torch.Tensor) else expected,
+                       dtype=float)
+        g = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=float)
         if e.shape != g.shape:
             return f"expected shape {e.shape}, got shape {g.shape}"
         if not np.allclose(e, g, atol=atol, rtol=0, equal_nan=False):

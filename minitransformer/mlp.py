@@ -311,8 +311,8 @@ class MLP:
             raise ValueError("module: every Linear must have a bias (bias=True)")
         mlp = cls(sizes, by_class[type(acts[0])] if acts else "tanh", loss=loss)
         for layer, linear in enumerate(linears, start=1):
-            mlp._params[f"W{layer}"] = linear.weight.detach().double().numpy().copy()
-            mlp._params[f"b{layer}"] = linear.bias.detach().double().numpy().copy()
+            mlp._params[f"W{layer}"] = linear.weight.detach().cpu().double().numpy().copy()
+            mlp._params[f"b{layer}"] = linear.bias.detach().cpu().double().numpy().copy()
         return mlp
 
     def __repr__(self) -> str:

@@ -179,8 +179,8 @@ class RNN(nn.Module):
         layer_input = x                          # (B, T, I) for layer 0, then (B, T, H)
         last_states = []
         for k, cell in enumerate(cast("list[RNNCell]", self.cells)):
-            # The input's share of a step does not depend on h, so one product serves all
-            # T steps; only h W_hh^T must wait for the step before (cuDNN does the same).
+            # The input's share of a step does not depend on h: one product for
+            # all T steps. Only h W_hh^T waits for the step before (as in cuDNN).
             xw = layer_input @ cell.weight_ih.T          # (B, T, H)
             if cell.bias_ih is not None:
                 xw = xw + (cell.bias_ih + cell.bias_hh)
