@@ -239,7 +239,10 @@ def generate(model: GPT, prompt_ids: torch.Tensor, max_new_tokens: int, temperat
         top_k: sample among the ``top_k`` most probable tokens only (>= 1), or None.
         top_p: sample among the smallest set of tokens whose probability reaches ``top_p``
             (in (0, 1]), or None.
-        generator: the random source, for reproducible samples.
+        generator: the random source, for reproducible samples. It may live on another
+            device than the model (a CPU generator serves a model on a GPU: each step's
+            probabilities are copied to it), so one seed draws the same random numbers on
+            every device.
         use_cache: feed the prompt once, then only each new token, reusing cached keys and
             values; False recomputes the whole sequence every step (same tokens, slower).
 
@@ -274,7 +277,9 @@ def generate(model: GPT, prompt_ids: torch.Tensor, max_new_tokens: int, temperat
         logits, _ = model._run(new if use_cache else ids, cache, need_weights=False)  # (B, T, V)
         logits = _filter(logits[:, -1].float() / temperature, top_k, top_p)  # (B, V)
         probs = logits.softmax(dim=-1)
-        new = torch.multinomial(probs, 1, generator=generator)  # (B, 1)
+        if generator is not None and generator.device != probs.device:  # e.g. a CPU one
+            probs = probs.to(generator.device)
+        new = torch.multinomial(probs, 1, generator=generator).to(ids.device)  # (B, 1)
         ids = torch.cat([ids, new], dim=1)                      # (B, t + 1)
     return ids
 

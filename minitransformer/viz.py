@@ -104,10 +104,10 @@ def plot_curves(series: Mapping[str, Sequence[float]], *, xlabel: str, ylabel: s
     ax = _new_axes(ax)
     colors = list(PALETTE.values())
     for i, (label, points) in enumerate(series.items()):
-        values = np.asarray(points, dtype=float)
+        values = _as_array(points)
         if values.ndim != 1 or values.size == 0:
             raise ValueError(f"series[{label!r}] must be a non-empty 1-D sequence, got {describe(values)}")
-        xs = np.arange(1, values.size + 1) if x is None else np.asarray(x, dtype=float)[: values.size]
+        xs = np.arange(1, values.size + 1) if x is None else _as_array(x)[: values.size]
         if xs.size != values.size:
             raise ValueError(f"x has {xs.size} values but series[{label!r}] has {values.size}")
         ax.plot(xs, values, label=str(label), color=colors[i % len(colors)])

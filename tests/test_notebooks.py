@@ -54,6 +54,34 @@ def test_chapter_starts_with_a_title_then_imports_the_package_and_seeds(path):
     assert "mt.seed_everything(SEED)" in first_code
 
 
+def call_arguments(text, start):
+    """The text between the parenthesis that opens at ``text[start]`` and the one closing it."""
+    depth = 0
+    for end in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start + 1:end]
+    raise ValueError(f"unbalanced parenthesis at {start}")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_picks_its_device_in_the_first_cell_and_trains_there(path):
+    """``MINITRANSFORMER_DEVICE=cuda`` moves a chapter's trainings to a GPU (CONTRIBUTING.md):
+    the first cell picks ``DEVICE``, every training loop of the package is told it, and every
+    ``.numpy()`` comes after ``.cpu()`` unless its cell says it stays on the CPU."""
+    code = [(i, source(c)) for i, c in enumerate(cells(path)) if c["cell_type"] == "code"]
+    assert "DEVICE = mt.device_from_env()" in code[0][1], "the first cell must pick DEVICE"
+    problems = []
+    for i, text in code:
+        for m in re.finditer(r"\b(?:mt\.train|mt\.train_long_range)\(", text):
+            if not re.search(r"\bdevice\s*=", call_arguments(text, m.end() - 1)):
+                problems.append(f"cell {i}: {m[0]}...) without device=")
+        if "on the CPU" not in text:
+            problems += [f"cell {i}: {line.strip()}" for line in text.splitlines()
+                         if re.search(r"(?<!\.cpu\(\))\.numpy\(\)", line)]
+    assert not problems, "\n".join(problems)
+
+
 # A seed written as a number: seed=3, manual_seed(0), seed_everything(1), default_rng(2), ...
 LITERAL_SEED = re.compile(r"(\bseed\s*=\s*|manual_seed\(\s*|seed_everything\(\s*|"
                           r"default_rng\(\s*|random\.seed\(\s*)\d")
