@@ -227,8 +227,10 @@ class Seq2Seq(nn.Module):
             context, weights = self.attention(state.h, state.memory, state.memory, state.mask,
                                               projected_keys=state.keys)  # (B, hidden), (B, T_src)
             x = torch.cat([x, context], dim=-1)                     # (B, emb + hidden)
-        _, (h, c) = self.decoder(x[:, None], (state.h[None], state.c[None]))  # (1, B, hidden)
-        h, c = h[0], c[0]                                           # (B, hidden) each
+        # one step of the decoder's nn.LSTM by the kernel nn.LSTMCell runs, which costs less
+        # than a call of nn.LSTM on a sequence of length 1
+        w_ih, w_hh, b_ih, b_hh = self.decoder.all_weights[0]      # layer 0, the only one
+        h, c = torch.lstm_cell(x, (state.h, state.c), w_ih, w_hh, b_ih, b_hh)  # (B, hidden) each
         features = h if self.attention is None else torch.cat([h, context], dim=-1)
         return (self.out(features), DecoderState(h, c, state.memory, state.mask, state.keys),
                 weights)
